@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+
+/// The context of one local command: it stamps new ops with this replica's next counter and the
+/// clock, records and applies them, and persists the clock — all in the caller's transaction, so
+/// a failure anywhere leaves neither the ops nor their effects.
+struct LocalWriter {
+    let db: Database
+    let replica: ReplicaID
+    let now: UInt64
+    var materializer: Materializer
+    var counter: UInt64
+    var hlc: HLC
+    var emitted: [Op] = []
+
+    init(db: Database, replica: ReplicaID, now: UInt64) throws {
+        self.db = db
+        self.replica = replica
+        self.now = now
+        self.materializer = Materializer(db)
+        self.counter = UInt64(try Int64.fetchOne(db, sql: "SELECT contiguous FROM replicas WHERE replica = ?",
+                                                 arguments: [Data(replica.bytes)]) ?? 0)
+        self.hlc = try Clock.load(db)
+    }
+
+    /// Records a new op of this replica and applies it at once, so later reads in the same
+    /// command see its effect.
+    @discardableResult
+    mutating func emit(_ body: OpBody, context: VersionVector? = nil) throws -> Op {
+        counter += 1
+        hlc = HLC.tick(last: hlc, nowMillis: now)
+        let op = Op(id: OpID(replica: replica, counter: counter), hlc: hlc, body: body, context: context)
+        guard try materializer.record(op) else {
+            throw StoreError(.unreadable, "op \(op.id) already in the log: the store's counter is inconsistent")
+        }
+        emitted.append(op)
+        return op
+    }
+
+    func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
+        try MergeState.register(entity, field, in: db)
+    }
+
+    func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
+        try MergeState.set(entity, name, in: db)
+    }
+
+    /// The write of `field` that replaces its current winner (what the author saw).
+    func write(_ entity: EntityRef, _ field: String, _ value: Value) throws -> FieldWrite {
+        FieldWrite(field, value, prev: try register(entity, field).prev(resolving: false))
+    }
+
+    mutating func finish() throws {
+        try materializer.finish()
+        try Clock.save(hlc, db)
+    }
+}
+
+/// The persisted hybrid logical clock.
+enum Clock {
+    static func load(_ db: Database) throws -> HLC {
+        HLC(raw: UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc'") ?? 0))
+    }
+
+    static func save(_ hlc: HLC, _ db: Database) throws {
+        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'hlc'", arguments: [Int64(bitPattern: hlc.raw)])
+    }
+}
+
+extension Store {
+    /// Runs a local command: one transaction, ops stamped and applied, clock persisted.
+    func local<T: Sendable>(_ body: @Sendable (inout LocalWriter) throws -> T) throws -> T {
+        let now = self.now()
+        let replica = self.replica
+        return try write { db in
+            var writer = try LocalWriter(db: db, replica: replica, now: now)
+            let result = try body(&writer)
+            try writer.finish()
+            return result
+        }
+    }
+
+    /// The clock's current value (for status and tests).
+    public func clock() throws -> HLC { try read { db in try Clock.load(db) } }
+
+    /// Advances the clock as if an event happened now; returns the new timestamp. Used by tests
+    /// and by the CLI to show that the clock never goes backwards.
+    public func tickClock() throws -> HLC {
+        let now = self.now()
+        return try write { db in
+            let next = HLC.tick(last: try Clock.load(db), nowMillis: now)
+            try Clock.save(next, db)
+            return next
+        }
+    }
+}

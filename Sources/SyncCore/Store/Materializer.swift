@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+
+/// Applies ops inside one transaction: records them in the op log (ignoring duplicates), feeds
+/// them to the merge rules, and on ``finish()`` rebuilds the materialized rows of every entity
+/// they touched. The same path serves local edits, merged changesets and `doctor --rebuild`.
+struct Materializer {
+    let db: Database
+    private(set) var touched: Set<EntityRef> = []
+    private(set) var replicasSeen: Set<ReplicaID> = []
+    private(set) var applied = 0
+
+    init(_ db: Database) { self.db = db }
+
+    /// Appends `op` to the op log and applies it. Returns false (and changes nothing) when the
+    /// log already holds it.
+    mutating func record(_ op: Op) throws -> Bool {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO ops(replica, counter, hlc, article, body) VALUES (?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [Data(op.id.replica.bytes), Int64(op.id.counter),
+                                          Int64(bitPattern: op.hlc.raw), op.body.entity?.articleID,
+                                          Data(OpCodec.encodeBody(op))])
+        guard db.changesCount > 0 else { return false }
+        replicasSeen.insert(op.id.replica)
+        try apply(op)
+        return true
+    }
+
+    /// Feeds one op to the merge rules (the op must already be in the log).
+    mutating func apply(_ op: Op) throws {
+        applied += 1
+        switch op.body {
+        case .assign(let entity, let writes):
+            for write in writes {
+                var register = try MergeState.register(entity, write.field, in: db)
+                let changed = register.apply(id: op.id, hlc: op.hlc, value: write.value, prev: write.prev)
+                try MergeState.save(changed, entity, write.field, in: db)
+            }
+            touched.insert(entity)
+        case .setAdd(let entity, let name, let element):
+            var set = try MergeState.set(entity, name, in: db)
+            let entry = set.add(element, id: op.id)
+            try MergeState.save([(op.id, entry)], entity, name, in: db)
+            touched.insert(entity)
+        case .setRemove(let entity, let name, let element, let observed):
+            var set = try MergeState.set(entity, name, in: db)
+            try MergeState.save(set.remove(element, observed: observed), entity, name, in: db)
+            touched.insert(entity)
+        case .unknown:
+            break // stored and passed on; nothing here understands it yet
+        }
+        if let article = op.body.entity?.articleID { touched.insert(.article(article)) }
+    }
+
+    /// Rebuilds the rows of every touched entity and advances the version vector.
+    mutating func finish() throws {
+        for entity in touched.sorted() {
+            switch entity.kind {
+            case .article: try materializeArticle(entity.id)
+            case .collection: try materializeCollection(entity.id)
+            case .annotation: try materializeAnnotation(entity)
+            }
+        }
+        touched = []
+        for replica in replicasSeen.sorted() { try advanceContiguous(replica) }
+        replicasSeen = []
+    }
+
+    private func advanceContiguous(_ replica: ReplicaID) throws {
+        let key = Data(replica.bytes)
+        var contiguous = try Int64.fetchOne(db, sql: "SELECT contiguous FROM replicas WHERE replica = ?", arguments: [key]) ?? 0
+        let next = try db.cachedStatement(sql: "SELECT 1 FROM ops WHERE replica = ? AND counter = ?")
+        while try Bool.fetchOne(next, arguments: [key, contiguous + 1]) != nil { contiguous += 1 }
+        try db.execute(sql: """
+            INSERT INTO replicas(replica, contiguous) VALUES (?, ?)
+            ON CONFLICT(replica) DO UPDATE SET contiguous = excluded.contiguous
+            """, arguments: [key, contiguous])
+    }
+
+    private func winners(_ entity: EntityRef) throws -> [String: Value] {
+        try MergeState.fields(of: entity, in: db).compactMapValues { $0.winner?.value }
+    }
+
+    private func materializeArticle(_ id: String) throws {
+        let f = try winners(.article(id))
+        guard f["title"] != nil || f["body"] != nil else {
+            try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM tags WHERE article = ?", arguments: [id])
+            return
+        }
+        let conflict = try trashConflict(id, trashed: f["trashed"]?.bool == true)
+        try db.cachedStatement(sql: """
+            INSERT INTO articles(id, url, title, summary, body, byline, source, published_at, language,
+                                 captured_at, captured_by, read, starred, trashed, trash_conflict)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET url = excluded.url, title = excluded.title,
+                summary = excluded.summary, body = excluded.body, byline = excluded.byline,
+                source = excluded.source, published_at = excluded.published_at,
+                language = excluded.language, captured_at = excluded.captured_at,
+                captured_by = excluded.captured_by, read = excluded.read, starred = excluded.starred,
+                trashed = excluded.trashed, trash_conflict = excluded.trash_conflict
+            """).execute(arguments: [
+                id, f["url"]?.string, f["title"]?.string ?? "", f["summary"]?.string ?? "", f["body"]?.string ?? "",
+                f["byline"]?.string, f["source"]?.string, f["published_at"]?.string, f["language"]?.string,
+                f["captured_at"]?.int, f["captured_by"]?.string, f["read"]?.bool ?? false,
+                f["starred"]?.bool ?? false, f["trashed"]?.bool ?? false, conflict,
+            ])
+        let tags = try MergeState.set(.article(id), "tags", in: db).elements
+        try db.execute(sql: "DELETE FROM tags WHERE article = ?", arguments: [id])
+        let insert = try db.cachedStatement(sql: "INSERT INTO tags(article, tag) VALUES (?, ?)")
+        for tag in tags { try insert.execute(arguments: [id, tag]) }
+    }
+
+    /// Rule 3: a trashed article that someone worked on without having seen the trash is flagged.
+    private func trashConflict(_ id: String, trashed: Bool) throws -> String? {
+        guard trashed, let trash = try MergeState.register(.article(id), "trashed", in: db).winner else { return nil }
+        guard let trashOp = try OpLog.op(trash.id, in: db) else { return nil }
+        let work = try OpLog.ops(forArticle: id, in: db)
+        let unseen = TrashRule.unseenWork(trashContext: trashOp.context ?? VersionVector(), trashID: trashOp.id,
+                                          candidates: work)
+        guard !unseen.isEmpty else { return nil }
+        let who = Set(unseen.map(\.id.replica.short)).sorted().joined(separator: ", ")
+        return "moved to the trash on \(trashOp.id.replica.short) while \(who) worked on it (\(unseen.count) change\(unseen.count == 1 ? "" : "s") kept)"
+    }
+
+    private func materializeCollection(_ id: String) throws {
+        let f = try winners(.collection(id))
+        try db.execute(sql: "DELETE FROM memberships WHERE collection = ?", arguments: [id])
+        guard let name = f["name"]?.string else {
+            try db.execute(sql: "DELETE FROM collections WHERE id = ?", arguments: [id])
+            return
+        }
+        let parent = f["parent"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO collections(id, name, description, parent, trashed) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [id, name, f["description"]?.string, parent, f["trashed"]?.bool ?? false])
+        let insert = try db.cachedStatement(sql: "INSERT INTO memberships(collection, article) VALUES (?, ?)")
+        for article in try MergeState.set(.collection(id), "members", in: db).elements {
+            try insert.execute(arguments: [id, article])
+        }
+    }
+
+    private func materializeAnnotation(_ entity: EntityRef) throws {
+        let f = try winners(entity)
+        guard let kind = f["kind"]?.string else {
+            try db.execute(sql: "DELETE FROM annotations WHERE id = ?", arguments: [entity.id])
+            return
+        }
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO annotations(id, article, kind, start, "end", exact, prefix, suffix, note,
+                                               color, author, created_at, removed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                entity.id, entity.parent, kind, f["start"]?.int, f["end"]?.int, f["exact"]?.string,
+                f["prefix"]?.string, f["suffix"]?.string, f["note"]?.string, f["color"]?.string,
+                f["author"]?.string, f["created_at"]?.int, f["removed"]?.bool ?? false,
+            ])
+    }
+}

@@ -1,0 +1,113 @@
+import GRDB
+
+/// The store's schema, as named migrations. A shipped migration is never edited: new schema is a
+/// new migration.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+
+                -- The op log: the source of truth. Everything below it is rebuilt from it.
+                CREATE TABLE ops (
+                    replica BLOB NOT NULL,
+                    counter INTEGER NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    article TEXT,
+                    body BLOB NOT NULL,
+                    PRIMARY KEY (replica, counter)
+                ) WITHOUT ROWID;
+                CREATE INDEX ops_article ON ops(article) WHERE article IS NOT NULL;
+
+                -- Per replica: every op 1...contiguous is present (the version vector).
+                CREATE TABLE replicas (
+                    replica BLOB PRIMARY KEY NOT NULL,
+                    contiguous INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+
+                -- Merge state: the versions of every last-writer-wins field (see LWWRegister).
+                CREATE TABLE registers (
+                    kind INTEGER NOT NULL,
+                    entity TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    replica BLOB NOT NULL,
+                    counter INTEGER NOT NULL,
+                    parent TEXT NOT NULL DEFAULT '',
+                    hlc INTEGER,
+                    vtype INTEGER,
+                    value,
+                    dominated INTEGER NOT NULL,
+                    PRIMARY KEY (kind, entity, field, replica, counter)
+                ) WITHOUT ROWID;
+
+                -- Merge state: the adds and removes of every add-wins set (see AddWinsSet).
+                CREATE TABLE set_entries (
+                    kind INTEGER NOT NULL,
+                    entity TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    replica BLOB NOT NULL,
+                    counter INTEGER NOT NULL,
+                    element TEXT NOT NULL,
+                    added INTEGER NOT NULL,
+                    removed INTEGER NOT NULL,
+                    PRIMARY KEY (kind, entity, name, replica, counter)
+                ) WITHOUT ROWID;
+
+                -- Materialized state, derived from the merge state.
+                CREATE TABLE articles (
+                    rowid INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    url TEXT, title TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '',
+                    body TEXT NOT NULL DEFAULT '', byline TEXT, source TEXT, published_at TEXT,
+                    language TEXT, captured_at INTEGER, captured_by TEXT,
+                    read INTEGER NOT NULL DEFAULT 0, starred INTEGER NOT NULL DEFAULT 0,
+                    trashed INTEGER NOT NULL DEFAULT 0,
+                    trash_conflict TEXT
+                );
+                CREATE TABLE tags (
+                    article TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (article, tag)
+                ) WITHOUT ROWID;
+                CREATE INDEX tags_tag ON tags(tag);
+                CREATE TABLE collections (
+                    id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL DEFAULT '',
+                    description TEXT, parent TEXT, trashed INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE TABLE memberships (
+                    collection TEXT NOT NULL, article TEXT NOT NULL, PRIMARY KEY (collection, article)
+                ) WITHOUT ROWID;
+                CREATE INDEX memberships_article ON memberships(article);
+                CREATE TABLE annotations (
+                    id TEXT PRIMARY KEY NOT NULL, article TEXT NOT NULL, kind TEXT,
+                    start INTEGER, "end" INTEGER, exact TEXT, prefix TEXT, suffix TEXT,
+                    note TEXT, color TEXT, author TEXT, created_at INTEGER,
+                    removed INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE INDEX annotations_article ON annotations(article);
+                """)
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE articles_fts USING fts5(
+                    title, summary, body, content='articles', content_rowid='rowid',
+                    tokenize='\(SearchIndex.tokenizeClause)');
+                CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+                    INSERT INTO articles_fts(rowid, title, summary, body)
+                    VALUES (new.rowid, new.title, new.summary, new.body);
+                END;
+                CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+                    INSERT INTO articles_fts(articles_fts, rowid, title, summary, body)
+                    VALUES ('delete', old.rowid, old.title, old.summary, old.body);
+                END;
+                CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary, body ON articles BEGIN
+                    INSERT INTO articles_fts(articles_fts, rowid, title, summary, body)
+                    VALUES ('delete', old.rowid, old.title, old.summary, old.body);
+                    INSERT INTO articles_fts(rowid, title, summary, body)
+                    VALUES (new.rowid, new.title, new.summary, new.body);
+                END;
+                """)
+        }
+        return migrator
+    }
+
+    /// Tables derived from the op log, in dependency order; emptied by a rebuild.
+    static let derivedTables = ["registers", "set_entries", "tags", "memberships", "annotations", "collections", "articles"]
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+
+/// Where a highlight goes: a quote to find, or explicit offsets.
+public enum HighlightTarget: Sendable {
+    /// The `occurrence`-th (1-based) occurrence of `quote` in the article body.
+    case quote(String, occurrence: Int)
+    /// Unicode scalar offsets into the NFC body, `start` inclusive, `end` exclusive.
+    case range(start: Int, end: Int)
+}
+
+/// Anchoring in Unicode scalars of the NFC text (never bytes or UTF-16), as DESIGN section 2 says.
+public enum Anchor {
+    public static let contextLength = 32
+
+    /// Scalar offsets of the `occurrence`-th match of `quote` in `body`, or nil.
+    public static func find(_ quote: String, in body: String, occurrence: Int) -> (start: Int, end: Int)? {
+        let text = Array(body.precomposedStringWithCanonicalMapping.unicodeScalars)
+        let needle = Array(quote.precomposedStringWithCanonicalMapping.unicodeScalars)
+        guard !needle.isEmpty, needle.count <= text.count, occurrence >= 1 else { return nil }
+        var seen = 0
+        var i = 0
+        while i + needle.count <= text.count {
+            if text[i] == needle[0] && Array(text[i..<i + needle.count]) == needle {
+                seen += 1
+                if seen == occurrence { return (i, i + needle.count) }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The TextQuoteSelector parts for a scalar range.
+    public static func selector(start: Int, end: Int, in body: String) -> (exact: String, prefix: String, suffix: String)? {
+        let text = Array(body.precomposedStringWithCanonicalMapping.unicodeScalars)
+        guard start >= 0, end > start, end <= text.count else { return nil }
+        func string(_ s: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(s)) }
+        return (string(text[start..<end]), string(text[max(0, start - contextLength)..<start]),
+                string(text[end..<min(text.count, end + contextLength)]))
+    }
+}
+
+extension Store {
+    /// Highlights a passage; returns the annotation id.
+    @discardableResult
+    public func highlight(article id: String, _ target: HighlightTarget, note: String? = nil, color: String? = nil) throws -> String {
+        let annotation = Identifier.make(now: now())
+        let author = try name()
+        let now = Int64(self.now())
+        try local { w in
+            try Self.requireArticle(id, w.db)
+            let body = try String.fetchOne(w.db, sql: "SELECT body FROM articles WHERE id = ?", arguments: [id]) ?? ""
+            let range: (start: Int, end: Int)
+            switch target {
+            case .quote(let quote, let occurrence):
+                guard let found = Anchor.find(quote, in: body, occurrence: occurrence) else {
+                    let what = occurrence == 1 ? "" : " (occurrence \(occurrence))"
+                    throw StoreError(.invalidInput, "quote not found in article \(id)\(what): check the text or use --start/--end")
+                }
+                range = found
+            case .range(let start, let end):
+                range = (start, end)
+            }
+            guard let selector = Anchor.selector(start: range.start, end: range.end, in: body) else {
+                throw StoreError(.invalidInput, "range \(range.start)..<\(range.end) is outside the article body (\(body.unicodeScalars.count) characters)")
+            }
+            var writes = [
+                FieldWrite("kind", .string("highlight")), FieldWrite("start", .int(Int64(range.start))),
+                FieldWrite("end", .int(Int64(range.end))), FieldWrite("exact", .string(selector.exact)),
+                FieldWrite("prefix", .string(selector.prefix)), FieldWrite("suffix", .string(selector.suffix)),
+                FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
+            ]
+            if let note { writes.append(FieldWrite("note", .string(note))) }
+            if let color { writes.append(FieldWrite("color", .string(color))) }
+            try w.emit(.assign(.annotation(annotation, article: id), writes))
+        }
+        return annotation
+    }
+
+    /// Adds a free note to an article; returns the annotation id.
+    @discardableResult
+    public func addNote(article id: String, text: String) throws -> String {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError(.invalidInput, "a note cannot be empty")
+        }
+        let annotation = Identifier.make(now: now())
+        let author = try name()
+        let now = Int64(self.now())
+        try local { w in
+            try Self.requireArticle(id, w.db)
+            try w.emit(.assign(.annotation(annotation, article: id), [
+                FieldWrite("kind", .string("note")), FieldWrite("note", .string(text)),
+                FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
+            ]))
+        }
+        return annotation
+    }
+
+    /// Sets the note text of an existing annotation.
+    public func setNote(annotation id: String, text: String) throws {
+        try local { w in
+            let entity = try Self.requireAnnotation(id, w.db)
+            try Self.requireArticle(entity.parent, w.db)
+            try w.emit(.assign(entity, [try w.write(entity, "note", .string(text))]))
+        }
+    }
+
+    public func removeAnnotation(_ id: String) throws {
+        try local { w in
+            let entity = try Self.requireAnnotation(id, w.db)
+            try w.emit(.assign(entity, [try w.write(entity, "removed", .bool(true))]))
+        }
+    }
+
+    static func requireAnnotation(_ id: String, _ db: Database) throws -> EntityRef {
+        guard let row = try Row.fetchOne(db, sql: "SELECT article, removed FROM annotations WHERE id = ?", arguments: [id]),
+              row["removed"] as Bool == false else {
+            throw StoreError(.notFound, "no annotation \(id) (see `synccli show ARTICLE`)")
+        }
+        return .annotation(id, article: row["article"])
+    }
+}

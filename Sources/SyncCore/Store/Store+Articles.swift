@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+
+/// Fields of an article a reporter may edit, and their op field names.
+public enum ArticleField: String, CaseIterable, Sendable {
+    case url, title, summary, body, byline, source, publishedAt = "published_at", language
+}
+
+public enum Tag {
+    /// Tags are compared after NFC normalisation, trimming and Latin case folding, so `Gaza`,
+    /// ` gaza ` and `GAZA` are one tag everywhere.
+    public static func normalize(_ raw: String) -> String {
+        raw.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+}
+
+extension Store {
+    /// Adds a captured article. Capturing a story that is already in the library (same canonical
+    /// URL, or same text) does not duplicate it: its tags are added to the existing article.
+    /// Returns the id and whether the article is new.
+    @discardableResult
+    public func addArticle(_ draft: ArticleDraft, tags: [String] = [], capturedAt: Int64? = nil) throws -> (id: String, created: Bool) {
+        try Self.validate(draft)
+        let id = draft.id
+        let name = try self.name()
+        let now = Int64(self.now())
+        let tags = try Self.normalizedTags(tags)
+        return try local { w in
+            let created = try Self.articleExists(id, w.db) == false
+            let entity = EntityRef.article(id)
+            if created {
+                let nfcBody = draft.body.precomposedStringWithCanonicalMapping
+                var writes: [FieldWrite] = [
+                    FieldWrite("title", .string(draft.title)),
+                    FieldWrite("summary", .string(draft.summary)),
+                    FieldWrite("body", .string(nfcBody)),
+                    FieldWrite("captured_at", .int(capturedAt ?? now)),
+                    FieldWrite("captured_by", .string(name)),
+                ]
+                if let url = draft.url { writes.append(FieldWrite("url", .string(ArticleIdentity.canonicalURL(url) ?? url))) }
+                if let v = draft.byline { writes.append(FieldWrite("byline", .string(v))) }
+                if let v = draft.source { writes.append(FieldWrite("source", .string(v))) }
+                if let v = draft.publishedAt { writes.append(FieldWrite("published_at", .string(v))) }
+                if let v = draft.language { writes.append(FieldWrite("language", .string(v))) }
+                try w.emit(.assign(entity, writes))
+            }
+            let present = Set(try w.set(entity, "tags").elements)
+            for tag in tags where !present.contains(tag) {
+                try w.emit(.setAdd(entity, set: "tags", element: tag))
+            }
+            return (id, created)
+        }
+    }
+
+    static func validate(_ draft: ArticleDraft) throws {
+        if draft.title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw StoreError(.invalidInput, "the article has no title: give one with --title or as the first line")
+        }
+        if let url = draft.url, ArticleIdentity.canonicalURL(url) == nil {
+            throw StoreError(.invalidInput, "'\(url)' is not an absolute http(s) URL")
+        }
+    }
+
+    static func normalizedTags(_ tags: [String]) throws -> [String] {
+        let normalized = tags.map(Tag.normalize)
+        if normalized.contains(where: \.isEmpty) { throw StoreError(.invalidInput, "a tag cannot be empty") }
+        var seen = Set<String>()
+        return normalized.filter { seen.insert($0).inserted }
+    }
+
+    static func articleExists(_ id: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM articles WHERE id = ?", arguments: [id]) != nil
+    }
+
+    /// Refuses unknown articles, and articles in the trash unless `allowTrashed`.
+    static func requireArticle(_ id: String, _ db: Database, allowTrashed: Bool = false) throws {
+        guard let trashed = try Bool.fetchOne(db, sql: "SELECT trashed FROM articles WHERE id = ?", arguments: [id]) else {
+            throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
+        }
+        if trashed && !allowTrashed {
+            throw StoreError(.trashed, "article \(id) is in the trash: `synccli restore \(id)` first")
+        }
+    }
+
+    /// Edits scalar fields of an article (last writer wins; see `conflicts`).
+    public func editArticle(_ id: String, _ changes: [(ArticleField, String)]) throws {
+        guard !changes.isEmpty else { throw StoreError(.invalidInput, "nothing to edit: give at least one field") }
+        for (field, value) in changes {
+            if field == .title && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw StoreError(.invalidInput, "the title cannot be empty")
+            }
+            if field == .url && ArticleIdentity.canonicalURL(value) == nil {
+                throw StoreError(.invalidInput, "'\(value)' is not an absolute http(s) URL")
+            }
+        }
+        try local { w in
+            try Self.requireArticle(id, w.db)
+            let entity = EntityRef.article(id)
+            let writes = try changes.map { field, value in
+                let v = field == .body ? value.precomposedStringWithCanonicalMapping : value
+                return try w.write(entity, field.rawValue, .string(v))
+            }
+            try w.emit(.assign(entity, writes))
+        }
+    }
+
+    /// Marks an article read/unread or starred/unstarred.
+    public func setFlag(_ flag: String, _ value: Bool, article id: String) throws {
+        precondition(["read", "starred"].contains(flag))
+        try local { w in
+            try Self.requireArticle(id, w.db, allowTrashed: true)
+            try w.emit(.assign(.article(id), [try w.write(.article(id), flag, .bool(value))]))
+        }
+    }
+
+    /// Moves an article to the trash. The op carries what this replica has seen, so work done
+    /// elsewhere concurrently is recognised and kept (rule 3).
+    public func trash(_ id: String) throws {
+        try local { w in
+            try Self.requireArticle(id, w.db)
+            let seen = try OpLog.versionVector(in: w.db)
+            try w.emit(.assign(.article(id), [try w.write(.article(id), "trashed", .bool(true))]), context: seen)
+        }
+    }
+
+    public func restore(_ id: String) throws {
+        try local { w in
+            try Self.requireArticle(id, w.db, allowTrashed: true)
+            guard try w.register(.article(id), "trashed").winner?.value == .bool(true) else {
+                throw StoreError(.invalidInput, "article \(id) is not in the trash")
+            }
+            try w.emit(.assign(.article(id), [try w.write(.article(id), "trashed", .bool(false))]))
+        }
+    }
+
+    public func addTags(_ tags: [String], to id: String) throws {
+        let tags = try Self.normalizedTags(tags)
+        try local { w in
+            try Self.requireArticle(id, w.db)
+            let present = Set(try w.set(.article(id), "tags").elements)
+            for tag in tags where !present.contains(tag) {
+                try w.emit(.setAdd(.article(id), set: "tags", element: tag))
+            }
+        }
+    }
+
+    /// Removes tags: only the adds this replica has seen, so a colleague's concurrent re-add
+    /// survives (add-wins).
+    public func removeTags(_ tags: [String], from id: String) throws {
+        let tags = try Self.normalizedTags(tags)
+        try local { w in
+            try Self.requireArticle(id, w.db, allowTrashed: true)
+            let set = try w.set(.article(id), "tags")
+            for tag in tags {
+                let observed = set.liveAdds(of: tag)
+                if observed.isEmpty { throw StoreError(.notFound, "article \(id) has no tag '\(tag)'") }
+                try w.emit(.setRemove(.article(id), set: "tags", element: tag, observed: observed))
+            }
+        }
+    }
+}

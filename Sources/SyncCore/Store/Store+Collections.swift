@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Creates a collection (optionally inside another) and returns its id.
+    @discardableResult
+    public func createCollection(name: String, parent: String? = nil, description: String? = nil) throws -> String {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw StoreError(.invalidInput, "a collection needs a name") }
+        let id = Identifier.make(now: now())
+        try local { w in
+            if let parent { try Self.requireCollection(parent, w.db) }
+            var writes = [FieldWrite("name", .string(name)), FieldWrite("parent", .string(parent ?? ""))]
+            if let description { writes.append(FieldWrite("description", .string(description))) }
+            try w.emit(.assign(.collection(id), writes))
+        }
+        return id
+    }
+
+    static func requireCollection(_ id: String, _ db: Database) throws {
+        guard let trashed = try Bool.fetchOne(db, sql: "SELECT trashed FROM collections WHERE id = ?", arguments: [id]) else {
+            throw StoreError(.notFound, "no collection \(id) (see `synccli collection list`)")
+        }
+        if trashed { throw StoreError(.trashed, "collection \(id) was deleted") }
+    }
+
+    public func renameCollection(_ id: String, to name: String) throws {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw StoreError(.invalidInput, "a collection needs a name") }
+        try local { w in
+            try Self.requireCollection(id, w.db)
+            try w.emit(.assign(.collection(id), [try w.write(.collection(id), "name", .string(name))]))
+        }
+    }
+
+    /// Moves a collection under `parent` (nil: to the top level). Refuses to create a cycle.
+    public func moveCollection(_ id: String, to parent: String?) throws {
+        try local { w in
+            try Self.requireCollection(id, w.db)
+            if let parent {
+                try Self.requireCollection(parent, w.db)
+                var cursor: String? = parent
+                var hops = 0
+                while let c = cursor, hops < 10_000 {
+                    if c == id { throw StoreError(.invalidInput, "cannot move collection \(id) inside itself") }
+                    cursor = try String.fetchOne(w.db, sql: "SELECT parent FROM collections WHERE id = ?", arguments: [c])
+                    hops += 1
+                }
+            }
+            try w.emit(.assign(.collection(id), [try w.write(.collection(id), "parent", .string(parent ?? ""))]))
+        }
+    }
+
+    /// Deletes a collection: it goes to the trash (restorable); its articles stay in the library.
+    public func deleteCollection(_ id: String) throws {
+        try local { w in
+            try Self.requireCollection(id, w.db)
+            try w.emit(.assign(.collection(id), [try w.write(.collection(id), "trashed", .bool(true))]))
+        }
+    }
+
+    public func addToCollection(_ collection: String, articles: [String]) throws {
+        try local { w in
+            try Self.requireCollection(collection, w.db)
+            let members = Set(try w.set(.collection(collection), "members").elements)
+            for article in articles {
+                try Self.requireArticle(article, w.db, allowTrashed: true)
+                if !members.contains(article) {
+                    try w.emit(.setAdd(.collection(collection), set: "members", element: article))
+                }
+            }
+        }
+    }
+
+    public func removeFromCollection(_ collection: String, articles: [String]) throws {
+        try local { w in
+            try Self.requireCollection(collection, w.db)
+            let set = try w.set(.collection(collection), "members")
+            for article in articles {
+                let observed = set.liveAdds(of: article)
+                if observed.isEmpty { throw StoreError(.notFound, "article \(article) is not in collection \(collection)") }
+                try w.emit(.setRemove(.collection(collection), set: "members", element: article, observed: observed))
+            }
+        }
+    }
+}
+
+/// Random ids for collections and annotations: UUIDv7 (time-ordered), lower-case.
+public enum Identifier {
+    public static func make(now: UInt64) -> String {
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: now >> (8 * (5 - UInt64(i)))) }
+        bytes[6] = 0x70 | (bytes[6] & 0x0f)
+        bytes[8] = 0x80 | (bytes[8] & 0x3f)
+        let hex = bytes.hexString
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { r in
+            String(hex[hex.index(hex.startIndex, offsetBy: r.lowerBound)..<hex.index(hex.startIndex, offsetBy: r.upperBound)])
+        }
+        return parts.joined(separator: "-")
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Finds the article whose id is `ref` or starts with `ref` (at least 4 characters), like a
+    /// git abbreviated hash.
+    public func resolveArticleID(_ ref: String) throws -> String {
+        try resolve(ref, table: "articles", what: "article", hint: "synccli list")
+    }
+
+    public func resolveAnnotationID(_ ref: String) throws -> String {
+        try resolve(ref, table: "annotations", what: "annotation", hint: "synccli show ARTICLE")
+    }
+
+    /// A collection by id, id prefix, or exact name.
+    public func resolveCollectionID(_ ref: String) throws -> String {
+        let byName = try read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM collections WHERE name = ? AND trashed = 0", arguments: [ref])
+        }
+        if byName.count == 1 { return byName[0] }
+        if byName.count > 1 {
+            throw StoreError(.invalidInput, "several collections are named '\(ref)': use its id (see `synccli collection list`)")
+        }
+        return try resolve(ref, table: "collections", what: "collection", hint: "synccli collection list")
+    }
+
+    private func resolve(_ ref: String, table: String, what: String, hint: String) throws -> String {
+        let ref = ref.trimmingCharacters(in: .whitespaces).lowercased()
+        guard ref.count >= 4, ref.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw StoreError(.notFound, "no \(what) '\(ref)' (ids are hex; see `\(hint)`)")
+        }
+        let matches = try read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? LIMIT 2",
+                                arguments: [ref, ref + "\u{10FFFF}"])
+        }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw StoreError(.notFound, "no \(what) '\(ref)' in this library (see `\(hint)`)")
+        default: throw StoreError(.invalidInput, "'\(ref)' matches several \(what)s: give more characters of the id")
+        }
+    }
+
+    /// The whole article: fields, tags, collections and live annotations.
+    public func article(_ id: String) throws -> Article {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
+            }
+            let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
+            let collections = try String.fetchAll(db, sql: """
+                SELECT c.name FROM memberships m JOIN collections c ON c.id = m.collection
+                WHERE m.article = ? AND c.trashed = 0 ORDER BY c.name
+                """, arguments: [id])
+            let annotations = try Row.fetchAll(db, sql: """
+                SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
+                """, arguments: [id]).map(Self.annotation)
+            return Article(
+                id: id, url: row["url"], title: row["title"], summary: row["summary"], body: row["body"],
+                byline: row["byline"], source: row["source"], publishedAt: row["published_at"],
+                language: row["language"], capturedAt: row["captured_at"], capturedBy: row["captured_by"],
+                read: row["read"], starred: row["starred"], trashed: row["trashed"],
+                trashConflict: row["trash_conflict"], tags: tags, collections: collections, annotations: annotations)
+        }
+    }
+
+    static func annotation(_ row: Row) -> Annotation {
+        Annotation(id: row["id"], article: row["article"], kind: Annotation.Kind(rawValue: row["kind"] ?? "") ?? .note,
+                   start: row["start"], end: row["end"], exact: row["exact"], prefix: row["prefix"],
+                   suffix: row["suffix"], note: row["note"], color: row["color"], author: row["author"],
+                   createdAt: row["created_at"])
+    }
+
+    /// Articles, newest capture first. `trash` lists the trash instead of the library.
+    public func listArticles(collection: String? = nil, tag: String? = nil, trash: Bool = false,
+                             limit: Int? = nil) throws -> [ArticleSummary] {
+        try read { db in
+            var sql = "SELECT a.id, a.title, a.source, a.trashed, a.starred, a.read FROM articles a WHERE a.trashed = ?"
+            var arguments: StatementArguments = [trash]
+            if let collection {
+                sql += " AND a.id IN (SELECT article FROM memberships WHERE collection = ?)"
+                arguments += [collection]
+            }
+            if let tag {
+                sql += " AND a.id IN (SELECT article FROM tags WHERE tag = ?)"
+                arguments += [Tag.normalize(tag)]
+            }
+            sql += " ORDER BY a.captured_at DESC, a.id"
+            if let limit { sql += " LIMIT \(limit)" }
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
+            return try rows.map { row in
+                let id: String = row["id"]
+                let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
+                return ArticleSummary(id: id, title: row["title"], source: row["source"], tags: tags,
+                                      trashed: row["trashed"], starred: row["starred"], read: row["read"])
+            }
+        }
+    }
+
+    /// Collections with their article counts, parents before children.
+    public func collections(includeDeleted: Bool = false) throws -> [ArticleCollection] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.*, (SELECT count(*) FROM memberships m JOIN articles a ON a.id = m.article
+                             WHERE m.collection = c.id AND a.trashed = 0) AS n
+                FROM collections c WHERE c.trashed = 0 OR ? ORDER BY c.name, c.id
+                """, arguments: [includeDeleted]).map { row in
+                ArticleCollection(id: row["id"], name: row["name"], description: row["description"], parent: row["parent"],
+                           trashed: row["trashed"], articleCount: row["n"])
+            }
+        }
+    }
+
+    /// Counts for `status`.
+    public func counts() throws -> [String: Int] {
+        try read { db in
+            var result: [String: Int] = [:]
+            for (key, sql) in [
+                ("articles", "SELECT count(*) FROM articles WHERE trashed = 0"),
+                ("trashed", "SELECT count(*) FROM articles WHERE trashed = 1"),
+                ("collections", "SELECT count(*) FROM collections WHERE trashed = 0"),
+                ("annotations", "SELECT count(*) FROM annotations WHERE removed = 0"),
+                ("tags", "SELECT count(DISTINCT tag) FROM tags"),
+                ("ops", "SELECT count(*) FROM ops"),
+            ] { result[key] = try Int.fetchOne(db, sql: sql) ?? 0 }
+            return result
+        }
+    }
+
+    /// Every materialized and merge table as sorted text: two replicas that hold the same set of
+    /// ops produce byte-identical dumps.
+    public func canonicalDump() throws -> String {
+        try read { db in
+            var out = ""
+            for (table, order) in [
+                ("articles", "id"), ("tags", "article, tag"), ("collections", "id"), ("memberships", "collection, article"),
+                ("annotations", "id"), ("registers", "kind, entity, field, replica, counter"),
+                ("set_entries", "kind, entity, name, replica, counter"),
+            ] {
+                out += "## \(table)\n"
+                let columns = try db.columns(in: table).map(\.name).filter { $0 != "rowid" }
+                let select = columns.map { "quote(\"\($0)\")" }.joined(separator: " || '|' || ")
+                for line in try String.fetchAll(db, sql: "SELECT \(select) FROM \(table) ORDER BY \(order)") {
+                    out += line + "\n"
+                }
+            }
+            return out
+        }
+    }
+}

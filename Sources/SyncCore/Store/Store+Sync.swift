@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+
+/// What a merge did.
+public struct MergeReport: Sendable, Equatable {
+    public var received = 0
+    public var applied = 0
+    public var duplicates: Int { received - applied }
+}
+
+extension Store {
+    /// Applies remote ops: idempotent (ops already held are ignored), order-independent (any
+    /// order, duplication or batching gives the same state), in transactions of at most
+    /// `batchSize` ops so a big merge never holds the writer for long. Ops stamped more than
+    /// ``maxClockSkewMillis`` beyond our clock are refused before anything is applied.
+    ///
+    /// `inTransaction` runs inside the last batch's transaction (a pull uses it to advance its
+    /// cursor atomically with the page it applied).
+    @discardableResult
+    public func merge(_ ops: [Op], batchSize: Int = 5_000,
+                      inTransaction: (@Sendable (Database) throws -> Void)? = nil) throws -> MergeReport {
+        try checkClockSkew(ops)
+        var report = MergeReport()
+        report.received = ops.count
+        let batches = ops.isEmpty ? [[]] : stride(from: 0, to: ops.count, by: batchSize).map {
+            Array(ops[$0..<min($0 + batchSize, ops.count)])
+        }
+        for (index, batch) in batches.enumerated() {
+            let last = index == batches.count - 1
+            report.applied += try write { db in
+                var materializer = Materializer(db)
+                var hlc = try Clock.load(db)
+                var applied = 0
+                for op in batch where try materializer.record(op) {
+                    applied += 1
+                    hlc = HLC.receive(last: hlc, remote: op.hlc)
+                }
+                try materializer.finish()
+                try Clock.save(hlc, db)
+                if last, let inTransaction { try inTransaction(db) }
+                return applied
+            }
+        }
+        return report
+    }
+
+    func checkClockSkew(_ ops: [Op]) throws {
+        let limit = now() + maxClockSkewMillis
+        if let bad = ops.first(where: { $0.hlc.millis > limit }) {
+            let ahead = (bad.hlc.millis - now()) / 1000
+            throw StoreError(.futureTimestamp, """
+                op \(bad.id) is stamped \(ahead) s in the future (limit \(maxClockSkewMillis / 1000) s): \
+                the clock of replica \(bad.id.replica.short) is wrong; nothing was applied
+                """)
+        }
+    }
+
+    /// What this store has seen, per replica.
+    public func versionVector() throws -> VersionVector {
+        try read { db in try OpLog.versionVector(in: db) }
+    }
+
+    /// Every op the holder of `since` may lack, grouped by replica in counter order.
+    public func ops(since: VersionVector = VersionVector(), replica only: ReplicaID? = nil, limit: Int? = nil) throws -> [Op] {
+        try read { db in
+            var result: [Op] = []
+            let replicas = try Data.fetchAll(db, sql: "SELECT DISTINCT replica FROM ops ORDER BY replica")
+                .compactMap { ReplicaID(bytes: Array($0)) }
+            for replica in replicas where only == nil || only == replica {
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT replica, counter, hlc, body FROM ops WHERE replica = ? AND counter > ? ORDER BY counter
+                    """, arguments: [Data(replica.bytes), Int64(since[replica])])
+                while let row = try rows.next() {
+                    result.append(try OpLog.decode(row))
+                    if let limit, result.count >= limit { return result }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Re-derives all merge state and materialized tables from the op log alone.
+    public func rebuild() throws {
+        try write { db in
+            for table in Schema.derivedTables { try db.execute(sql: "DELETE FROM \(table)") }
+            try db.execute(sql: "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+            var materializer = Materializer(db)
+            let rows = try Row.fetchCursor(db, sql: "SELECT replica, counter, hlc, body FROM ops ORDER BY replica, counter")
+            while let row = try rows.next() {
+                try materializer.apply(try OpLog.decode(row))
+            }
+            try materializer.finish()
+        }
+    }
+}

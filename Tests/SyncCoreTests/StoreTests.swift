@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import SyncCore
+
+/// A fresh store in a temporary directory.
+func temporaryStore(name: String = "test", now: (@Sendable () -> UInt64)? = nil) throws -> Store {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("articlesync-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return try Store.create(at: dir.appendingPathComponent("store.sqlite").path, name: name, now: now ?? Store.systemClock)
+}
+
+func seedArticle() throws -> String {
+    let url = Bundle.module.url(forResource: "seed-article-ar", withExtension: "txt", subdirectory: "Fixtures")!
+    return try String(contentsOf: url, encoding: .utf8)
+}
+
+@Suite struct StoreTests {
+    @Test func `an added article can be read back with tags and highlights`() throws {
+        let store = try temporaryStore()
+        let text = try seedArticle()
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let (id, created) = try store.addArticle(
+            ArticleDraft(url: "https://www.almayadeen.net/news/1?utm_source=x", title: lines[0], summary: lines[1],
+                         body: lines.dropFirst(2).joined(separator: "\n")), tags: ["غزة", "Breaking"])
+        #expect(created)
+        let h = try store.highlight(article: id, .quote("مخيم المغازي", occurrence: 1), note: "تحقق من المصدر")
+        let article = try store.article(id)
+        #expect(article.title == lines[0])
+        #expect(article.tags == ["breaking", "غزة"])
+        #expect(article.annotations.map(\.id) == [h])
+        #expect(article.annotations[0].exact == "مخيم المغازي")
+        #expect(article.url == "https://www.almayadeen.net/news/1")
+    }
+
+    @Test func `rebuilding from the op log gives identical state`() throws {
+        let store = try temporaryStore()
+        let id = try store.addArticle(ArticleDraft(title: "عنوان", body: "نص المقال عن غزة"), tags: ["a", "b"]).id
+        try store.removeTags(["a"], from: id)
+        try store.editArticle(id, [(.title, "عنوان جديد")])
+        let c = try store.createCollection(name: "Gaza")
+        try store.addToCollection(c, articles: [id])
+        _ = try store.highlight(article: id, .quote("غزة", occurrence: 1))
+        try store.trash(id)
+        let before = try store.canonicalDump()
+        try store.rebuild()
+        #expect(try store.canonicalDump() == before)
+        #expect(before.contains("عنوان جديد"))
+    }
+
+    @Test func `two stores exchanging ops converge`() throws {
+        let a = try temporaryStore(name: "A"), b = try temporaryStore(name: "B")
+        let id = try a.addArticle(ArticleDraft(url: "https://example.com/x", title: "T", body: "body text")).id
+        try b.merge(try a.ops())
+        try a.editArticle(id, [(.title, "from A")])
+        try b.editArticle(id, [(.title, "from B")])
+        try b.addTags(["x"], to: id)
+        try a.merge(try b.ops(since: try a.versionVector()))
+        try b.merge(try a.ops(since: try b.versionVector()))
+        #expect(try a.canonicalDump() == b.canonicalDump())
+        let conflicts = try a.conflicts()
+        #expect(conflicts.fields.count == 1)
+        #expect(conflicts.fields.first?.field == "title")
+    }
+}
