@@ -1,13 +1,11 @@
 import GRDB
 
-/// Glue between the store and the Arabic-aware FTS5 tokenizer (`Search/`).
+/// Glue between the store and the Arabic-aware FTS5 tokenizer in `Search/`.
 enum SearchIndex {
-    static let tokenizeClause = "unicode61"
-    static func register(in db: Database) {}
-}
-extension SearchIndex {
-    static func matchExpression(_ q: String) -> String? {
-        let tokens = q.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { "\"\($0)\"" }
-        return tokens.isEmpty ? nil : tokens.joined(separator: " ")
+    /// The `tokenize=` argument of the `articles_fts` table.
+    static let tokenizeClause = ArabicTokenizer.name
+
+    static func matchExpression(_ query: String) -> String? {
+        ArabicSearchQuery.matchExpression(query)
     }
 }

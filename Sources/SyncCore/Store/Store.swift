@@ -84,9 +84,7 @@ public final class Store: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(3)
-        config.prepareDatabase { db in
-            SearchIndex.register(in: db)
-        }
+        config.registerArabicTokenizer()
         do {
             let pool = try DatabasePool(path: path, configuration: config)
             try Schema.migrator.migrate(pool)
