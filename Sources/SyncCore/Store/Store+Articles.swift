@@ -21,35 +21,40 @@ extension Store {
     @discardableResult
     public func addArticle(_ draft: ArticleDraft, tags: [String] = [], capturedAt: Int64? = nil) throws -> (id: String, created: Bool) {
         try Self.validate(draft)
-        let id = draft.id
         let name = try self.name()
         let now = Int64(self.now())
         let tags = try Self.normalizedTags(tags)
         return try local { w in
-            let created = try Self.articleExists(id, w.db) == false
-            let entity = EntityRef.article(id)
-            if created {
-                let nfcBody = draft.body.precomposedStringWithCanonicalMapping
-                var writes: [FieldWrite] = [
-                    FieldWrite("title", .string(draft.title)),
-                    FieldWrite("summary", .string(draft.summary)),
-                    FieldWrite("body", .string(nfcBody)),
-                    FieldWrite("captured_at", .int(capturedAt ?? now)),
-                    FieldWrite("captured_by", .string(name)),
-                ]
-                if let url = draft.url { writes.append(FieldWrite("url", .string(ArticleIdentity.canonicalURL(url) ?? url))) }
-                if let v = draft.byline { writes.append(FieldWrite("byline", .string(v))) }
-                if let v = draft.source { writes.append(FieldWrite("source", .string(v))) }
-                if let v = draft.publishedAt { writes.append(FieldWrite("published_at", .string(v))) }
-                if let v = draft.language { writes.append(FieldWrite("language", .string(v))) }
-                try w.emit(.assign(entity, writes))
-            }
-            let present = Set(try w.set(entity, "tags").elements)
-            for tag in tags where !present.contains(tag) {
-                try w.emit(.setAdd(entity, set: "tags", element: tag))
-            }
-            return (id, created)
+            try Self.emitArticle(&w, draft, tags: tags, capturedAt: capturedAt ?? now, capturedBy: name)
         }
+    }
+
+    /// The ops of one capture: the article's fields if it is new, and the tags it lacks.
+    static func emitArticle(_ w: inout LocalWriter, _ draft: ArticleDraft, tags: [String], capturedAt: Int64,
+                            capturedBy: String) throws -> (id: String, created: Bool) {
+        let id = draft.id
+        let created = try Self.articleExists(id, w.db) == false
+        let entity = EntityRef.article(id)
+        if created {
+            var writes: [FieldWrite] = [
+                FieldWrite("title", .string(draft.title)),
+                FieldWrite("summary", .string(draft.summary)),
+                FieldWrite("body", .string(draft.body.precomposedStringWithCanonicalMapping)),
+                FieldWrite("captured_at", .int(capturedAt)),
+                FieldWrite("captured_by", .string(capturedBy)),
+            ]
+            if let url = draft.url { writes.append(FieldWrite("url", .string(ArticleIdentity.canonicalURL(url) ?? url))) }
+            if let v = draft.byline { writes.append(FieldWrite("byline", .string(v))) }
+            if let v = draft.source { writes.append(FieldWrite("source", .string(v))) }
+            if let v = draft.publishedAt { writes.append(FieldWrite("published_at", .string(v))) }
+            if let v = draft.language { writes.append(FieldWrite("language", .string(v))) }
+            try w.emit(.assign(entity, writes))
+        }
+        let present = Set(try w.set(entity, "tags").elements)
+        for tag in tags where !present.contains(tag) {
+            try w.emit(.setAdd(entity, set: "tags", element: tag))
+        }
+        return (id, created)
     }
 
     static func validate(_ draft: ArticleDraft) throws {
