@@ -27,6 +27,6 @@ public struct HLC: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The clock after receiving a remote timestamp: strictly later than both, so that any edit
     /// made after seeing a remote edit orders after it.
     public static func receive(last: HLC, remote: HLC) -> HLC {
-        remote > last ? remote : last
+        HLC(raw: max(last.raw, remote.raw) + 1)
     }
 }

@@ -3,6 +3,7 @@ import GRDB
 
 /// What a merge did.
 public struct MergeReport: Sendable, Equatable {
+    public init() {}
     public var received = 0
     public var applied = 0
     public var duplicates: Int { received - applied }

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+struct Edit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Edit an article's fields or reading state.",
+        discussion: "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Example: synccli edit 3f2a --title \"…\" --star")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Article id or prefix.") var id: String
+    @Option var title: String?
+    @Option var summary: String?
+    @Option(help: "Replace the body with the contents of this file (- for stdin).") var bodyFile: String?
+    @Option var url: String?
+    @Option var source: String?
+    @Option var byline: String?
+    @Option var published: String?
+    @Option var lang: String?
+    @Flag(inversion: .prefixedEnableDisable, help: "Mark as read (--enable-read) or unread (--disable-read).") var read: Bool?
+    @Flag(inversion: .prefixedEnableDisable, help: "Star (--enable-star) or unstar (--disable-star).") var star: Bool?
+
+    func run() async throws {
+        try await guarded {
+            let s = try store.open()
+            let articleID = try s.resolveArticleID(id)
+            var changes: [(ArticleField, String)] = []
+            if let title { changes.append((.title, title)) }
+            if let summary { changes.append((.summary, summary)) }
+            if let bodyFile {
+                guard let body = String(data: try readInput(bodyFile), encoding: .utf8) else {
+                    throw CLIFailure(Exit.dataError, "the body is not UTF-8 text")
+                }
+                changes.append((.body, body))
+            }
+            if let url { changes.append((.url, url)) }
+            if let source { changes.append((.source, source)) }
+            if let byline { changes.append((.byline, byline)) }
+            if let published { changes.append((.publishedAt, published)) }
+            if let lang { changes.append((.language, lang)) }
+            guard !changes.isEmpty || read != nil || star != nil else {
+                throw CLIFailure(Exit.usage, "nothing to edit: give --title, --summary, --body-file, … (see --help)")
+            }
+            if !changes.isEmpty { try s.editArticle(articleID, changes) }
+            if let read { try s.setFlag("read", read, article: articleID) }
+            if let star { try s.setFlag("starred", star, article: articleID) }
+            print("edited \(articleID)")
+        }
+    }
+}
+
+struct Trash: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move an article to the trash (restorable with `restore`).",
+        discussion: "If a colleague works on the article concurrently, their work is kept and the article is reported in `synccli conflicts`.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Article id or prefix.") var id: String
+
+    func run() async throws {
+        try await guarded {
+            let s = try store.open()
+            let articleID = try s.resolveArticleID(id)
+            try s.trash(articleID)
+            print("moved \(articleID) to the trash")
+        }
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Take an article out of the trash.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Article id or prefix.") var id: String
+
+    func run() async throws {
+        try await guarded {
+            let s = try store.open()
+            let articleID = try s.resolveArticleID(id)
+            try s.restore(articleID)
+            print("restored \(articleID)")
+        }
+    }
+}
+
+struct Tag: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Add or remove tags.",
+        discussion: "Tags are compared after Unicode normalisation and Latin case folding. A tag removed on one laptop and re-added on another stays (add wins).",
+        subcommands: [AddTags.self, RemoveTags.self])
+
+    struct AddTags: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Tag an article: synccli tag add ID TAG…")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Article id or prefix.") var id: String
+        @Argument(help: "Tags.") var tags: [String]
+
+        func validate() throws { if tags.isEmpty { throw ValidationError("give at least one tag") } }
+
+        func run() async throws {
+            try await guarded {
+                let s = try store.open()
+                let articleID = try s.resolveArticleID(id)
+                try s.addTags(tags, to: articleID)
+                print("tags of \(articleID): \(try s.article(articleID).tags.joined(separator: ", "))")
+            }
+        }
+    }
+
+    struct RemoveTags: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Untag an article: synccli tag remove ID TAG…")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Article id or prefix.") var id: String
+        @Argument(help: "Tags.") var tags: [String]
+
+        func validate() throws { if tags.isEmpty { throw ValidationError("give at least one tag") } }
+
+        func run() async throws {
+            try await guarded {
+                let s = try store.open()
+                let articleID = try s.resolveArticleID(id)
+                try s.removeTags(tags, from: articleID)
+                print("tags of \(articleID): \(try s.article(articleID).tags.joined(separator: ", "))")
+            }
+        }
+    }
+}
