@@ -26,6 +26,19 @@ enum Exit {
     }
 }
 
+extension Exit {
+    static func code(for error: SyncError) -> Int32 {
+        switch error.code {
+        case .config: config
+        case .unavailable: unavailable
+        case .retryLater: tempFail
+        case .denied: noPermission
+        case .rejected: dataError
+        case .protocolError: 76 // EX_PROTOCOL
+        }
+    }
+}
+
 /// A failure the CLI reports itself: message on stderr, then exit with `code`.
 struct CLIFailure: Error {
     let code: Int32
@@ -43,6 +56,9 @@ func guarded<T>(_ body: () async throws -> T) async throws -> T {
     } catch let e as ChangesetError {
         printError("changeset refused: \(e.reason)")
         throw ExitCode(Exit.dataError)
+    } catch let e as SyncError {
+        printError(e.reason)
+        throw ExitCode(Exit.code(for: e))
     } catch let e as CLIFailure {
         printError(e.message)
         throw ExitCode(e.code)

@@ -64,6 +64,15 @@ struct Status: AsyncParsableCommand {
             print("ops      \(report.ops) in the log, \(report.ownOps) made here")
             print("seen     \(report.versionVector.isEmpty ? "-" : report.versionVector)")
             print("conflicts \(report.conflicts)\(report.conflicts > 0 ? " (see `synccli conflicts`)" : "")")
+            guard let remote = report.remote else { return print("remote   none (`synccli remote set` to sync through a server)") }
+            print("remote   \(remote) library \(report.library ?? "")\(report.epoch.map { ", server epoch \($0)" } ?? "")")
+            if report.pending == 0 {
+                print("sync     all your work is on the server\(report.ackedAt.map { " as of \($0)" } ?? "")")
+            } else {
+                print("sync     \(report.pending) op(s) waiting to be pushed\(report.ackedAt.map { "; last acknowledged \($0)" } ?? "")")
+            }
+            print("last sync \(report.lastSync ?? "never")")
+            if let error = report.lastError { print("last error \(error)") }
         }
     }
 }
@@ -81,14 +90,38 @@ struct StatusReport: Encodable {
     var ownOps: UInt64
     var versionVector: String
     var conflicts: Int
+    var remote: String?
+    var library: String?
+    var epoch: String?
+    var acked: UInt64 = 0
+    var pending: UInt64 = 0
+    var ackedAt: String?
+    var lastSync: String?
+    var lastError: String?
+
+    static func time(_ meta: String?) -> String? { meta.flatMap { UInt64($0) }.map(Store.isoTime) }
 
     static func make(_ s: Store) throws -> StatusReport {
         let c = try s.counts()
         let vv = try s.versionVector()
-        return StatusReport(path: s.path, replica: s.replica.description, name: try s.name(), articles: c["articles"] ?? 0,
+        var report = StatusReport(path: s.path, replica: s.replica.description, name: try s.name(), articles: c["articles"] ?? 0,
                             trashed: c["trashed"] ?? 0, collections: c["collections"] ?? 0, annotations: c["annotations"] ?? 0,
                             tags: c["tags"] ?? 0, ops: c["ops"] ?? 0, ownOps: vv[s.replica], versionVector: vv.text,
                             conflicts: try s.conflicts().count)
+        if let remote = try s.remote() {
+            report.remote = remote.url
+            report.library = remote.library
+            report.epoch = try s.meta("sync.epoch")
+            report.acked = UInt64(try s.meta("sync.acked") ?? "0") ?? 0
+            report.pending = report.ownOps - min(report.ownOps, report.acked)
+            report.ackedAt = time(try s.meta("sync.acked_at"))
+            report.lastSync = time(try s.meta("sync.last_success"))
+            if let error = try s.meta("sync.last_error") {
+                let parts = error.split(separator: " ", maxSplits: 1)
+                report.lastError = parts.count == 2 ? "\(time(String(parts[0])) ?? ""): \(parts[1])" : error
+            }
+        }
+        return report
     }
 }
 

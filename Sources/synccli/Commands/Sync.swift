@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+
+struct RemoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remote", abstract: "Configure the sync server this laptop talks to.",
+        subcommands: [SetRemote.self, ShowRemote.self], defaultSubcommand: ShowRemote.self)
+
+    struct SetRemote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Set the server URL, library and device token.",
+            discussion: """
+                The token is the one `syncserver device enroll` printed. It is stored in \
+                <store>.token, readable only by you, never in the store itself. Plain http:// is \
+                refused for anything but this machine (127.0.0.1, localhost) unless --insecure.
+                Example: synccli remote set https://sync.newsroom.example --library gaza-desk --token ast_…
+                """)
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "Server URL, e.g. https://sync.newsroom.example") var url: String
+        @Option(help: "Library name on the server.") var library: String
+        @Option(help: "Device token (or - to read it from standard input, which keeps it out of shell history).") var token: String
+        @Flag(help: "Allow plain http:// to a non-loopback host.") var insecure = false
+
+        func run() async throws {
+            try await guarded {
+                let s = try store.open()
+                var secret = token
+                if token == "-" { secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+                try s.setRemote(Remote(url: url, library: library, insecure: insecure), token: secret)
+                print("remote set: \(url) library \(library)")
+            }
+        }
+    }
+
+    struct ShowRemote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the configured remote (never the token).")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await guarded {
+                guard let r = try store.open().remote() else { throw SyncError(.config, "no remote configured: run `synccli remote set …`") }
+                if output.json { try printJSON(["url": r.url, "library": r.library, "insecure": r.insecure ? "yes" : "no"]) } else {
+                    print("\(r.url)  library \(r.library)\(r.insecure ? "  (insecure)" : "")")
+                }
+            }
+        }
+    }
+}
+
+/// Shared by push, pull and sync.
+struct SyncOptions: ParsableArguments {
+    @Option(help: "Attempts on network errors, 429 and 503 before giving up.") var attempts = 6
+}
+
+func makeClient(_ store: StoreOptions, _ options: SyncOptions) throws -> SyncClient {
+    var client = try SyncClient(store: try store.open(), retry: RetryPolicy(maxAttempts: max(1, options.attempts)))
+    let push = Progress(label: "pushing"), pull = Progress(label: "pulling")
+    client.progress = { phase, done, total in (phase == "push" ? push : pull).update(done, total) }
+    return client
+}
+
+struct Push: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send this laptop's changes to the server.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var sync: SyncOptions
+
+    func run() async throws {
+        try await guarded {
+            let report = try await makeClient(store, sync).push()
+            if output.json { return try printJSON(report) }
+            print(report.opsSent == 0 ? "nothing to push (server has ops up to \(report.acked))" : "pushed \(report.opsSent) ops in \(report.changesets) changeset(s), \(report.bytesSent) bytes")
+        }
+    }
+}
+
+struct Pull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fetch and merge everyone else's changes from the server.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var sync: SyncOptions
+
+    func run() async throws {
+        try await guarded {
+            let report = try await makeClient(store, sync).pull()
+            if output.json { return try printJSON(report) }
+            print(report.pages == 0 ? "up to date" : "pulled \(report.opsApplied) new ops (\(report.opsReceived - report.opsApplied) already here) in \(report.pages) page(s), \(report.bytesReceived) bytes")
+        }
+    }
+}
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pull, push, pull: reconcile this laptop with the server.",
+        discussion: "Safe to interrupt and re-run: pulled pages are applied atomically with their cursor, and pushed ops are kept until the server acknowledges them.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var sync: SyncOptions
+
+    func run() async throws {
+        try await guarded {
+            let client = try makeClient(store, sync)
+            let (first, pushed, second) = try await client.sync()
+            struct Report: Encodable { let pull: PullReport; let push: PushReport; let pullAgain: PullReport; let conflicts: Int }
+            let conflicts = try client.store.conflicts().count
+            if output.json { return try printJSON(Report(pull: first, push: pushed, pullAgain: second, conflicts: conflicts)) }
+            print("pulled \(first.opsApplied + second.opsApplied) new ops, pushed \(pushed.opsSent); \(conflicts) conflict(s)\(conflicts > 0 ? " (see `synccli conflicts`)" : "")")
+        }
+    }
+}
