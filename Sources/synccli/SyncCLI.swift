@@ -24,7 +24,7 @@ struct SyncCLI: AsyncParsableCommand {
             Init.self, Add.self, Import.self, List.self, Show.self, Edit.self, Tag.self, CollectionCommand.self,
             Highlight.self, Note.self, AnnotationCommand.self, Trash.self, Restore.self, Search.self, Log.self,
             Export.self, Status.self, Conflicts.self, Doctor.self, ChangesetCommand.self,
-            RemoteCommand.self, Push.self, Pull.self, Sync.self,
+            RemoteCommand.self, Push.self, Pull.self, Sync.self, Agent.self,
         ]
     )
 

@@ -97,7 +97,8 @@ enum Schema {
                     INSERT INTO articles_fts(articles_fts, rowid, title, summary, body)
                     VALUES ('delete', old.rowid, old.title, old.summary, old.body);
                 END;
-                CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary, body ON articles BEGIN
+                CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary, body ON articles
+                WHEN old.title IS NOT new.title OR old.summary IS NOT new.summary OR old.body IS NOT new.body BEGIN
                     INSERT INTO articles_fts(articles_fts, rowid, title, summary, body)
                     VALUES ('delete', old.rowid, old.title, old.summary, old.body);
                     INSERT INTO articles_fts(rowid, title, summary, body)

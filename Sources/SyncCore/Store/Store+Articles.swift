@@ -33,7 +33,9 @@ extension Store {
     static func emitArticle(_ w: inout LocalWriter, _ draft: ArticleDraft, tags: [String], capturedAt: Int64,
                             capturedBy: String) throws -> (id: String, created: Bool) {
         let id = draft.id
-        let created = try Self.articleExists(id, w.db) == false
+        // Ask the merge state, not the articles table: within one import batch the row of an
+        // article captured earlier in the same transaction is not materialized yet.
+        let created = try w.register(.article(id), "title").winner == nil
         let entity = EntityRef.article(id)
         if created {
             var writes: [FieldWrite] = [
@@ -142,8 +144,9 @@ extension Store {
         let tags = try Self.normalizedTags(tags)
         try local { w in
             try Self.requireArticle(id, w.db)
-            let present = Set(try w.set(.article(id), "tags").elements)
-            for tag in tags where !present.contains(tag) {
+            // Always a new add, even for a tag already present: that is what lets a deliberate
+            // re-add survive a colleague's concurrent remove (add wins).
+            for tag in tags {
                 try w.emit(.setAdd(.article(id), set: "tags", element: tag))
             }
         }

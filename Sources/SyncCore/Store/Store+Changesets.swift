@@ -35,6 +35,8 @@ extension Store {
     /// them: a damaged file is refused with nothing applied.
     @discardableResult
     public func applyChangesets(_ bytes: [UInt8], limits: ChangesetLimits = .default) throws -> MergeReport {
+        // `export` writes an empty file when the other side lacks nothing: nothing to apply.
+        if bytes.isEmpty { return MergeReport() }
         let frames = try Changeset.decodeAll(bytes, limits: limits)
         return try merge(frames.flatMap(\.ops))
     }

@@ -62,12 +62,10 @@ extension Store {
     public func addToCollection(_ collection: String, articles: [String]) throws {
         try local { w in
             try Self.requireCollection(collection, w.db)
-            let members = Set(try w.set(.collection(collection), "members").elements)
             for article in articles {
                 try Self.requireArticle(article, w.db, allowTrashed: true)
-                if !members.contains(article) {
-                    try w.emit(.setAdd(.collection(collection), set: "members", element: article))
-                }
+                // A new add even when already a member, so it survives a concurrent remove.
+                try w.emit(.setAdd(.collection(collection), set: "members", element: article))
             }
         }
     }

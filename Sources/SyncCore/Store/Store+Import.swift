@@ -135,7 +135,9 @@ extension Store {
             var writes = [FieldWrite("kind", .string(a.kind)), FieldWrite("author", .string(a.author ?? name)),
                           FieldWrite("created_at", .int(a.created_at ?? now))]
             if let s = a.start, let e = a.end {
-                let body = try String.fetchOne(w.db, sql: "SELECT body FROM articles WHERE id = ?", arguments: [id]) ?? ""
+                // Read the body from the merge state: the article row is only materialized when
+                // the batch's transaction finishes.
+                let body = try w.register(entity, "body").winner?.value?.string ?? ""
                 guard let selector = Anchor.selector(start: s, end: e, in: body) else {
                     throw StoreError(.invalidData, "highlight \(annotationID) is outside the body of article \(id)")
                 }

@@ -60,6 +60,10 @@ public struct SyncClient: Sendable {
     public var pageLimit: Int
     /// Called with (phase, done, total) as work progresses.
     public var progress: (@Sendable (String, Int, Int) -> Void)?
+    /// Checked between frames and pages: when it returns true the client stops after the unit
+    /// of work in progress (a pushed frame is acknowledged, a pulled page is applied), never
+    /// half way through one.
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(store: Store, transport: SyncTransport? = nil, retry: RetryPolicy = RetryPolicy(),
                 opsPerChangeset: Int = 5_000, pageLimit: Int = 100) throws {
@@ -86,7 +90,7 @@ public struct SyncClient: Sendable {
         var report = PushReport()
         var acked = UInt64(try store.meta("sync.acked") ?? "0") ?? 0
         var rounds = 0
-        while true {
+        while shouldStop?() != true {
             let ops = try store.ops(since: VersionVector([store.replica: acked]), replica: store.replica, limit: opsPerChangeset)
             guard let last = ops.last else { break }
             rounds += 1
@@ -185,7 +189,7 @@ public struct SyncClient: Sendable {
             report.bytesReceived += response.body.count
             let head = response.header("ArticleSync-Head").flatMap { Int($0) } ?? Int(next)
             progress?("pull", Int(next), head)
-            if response.header("ArticleSync-More")?.lowercased() != "true" { break }
+            if response.header("ArticleSync-More")?.lowercased() != "true" || shouldStop?() == true { break }
         }
         report.cursor = cursor
         return report
@@ -239,11 +243,11 @@ public struct SyncClient: Sendable {
                 continue
             }
             if response.status == 429 || response.status == 503 {
-                if attempt >= retry.maxAttempts {
-                    throw SyncError(.retryLater, "the server is busy (\(response.status)) after \(attempt) attempts: try again later",
-                                    serverCode: errorCode(response))
-                }
                 let hinted = response.header("Retry-After").flatMap { Double($0) }
+                if attempt >= retry.maxAttempts {
+                    throw SyncError(.retryLater, "the server is busy (\(response.status)) after \(attempt) attempt(s): try again later",
+                                    serverCode: errorCode(response), retryAfter: hinted)
+                }
                 await retry.sleep(max(hinted ?? 0, hinted == nil ? retry.delay(attempt: attempt) : 0))
                 continue
             }

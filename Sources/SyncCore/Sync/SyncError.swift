@@ -18,9 +18,11 @@ public struct SyncError: Error, Equatable, Sendable, CustomStringConvertible {
     public let reason: String
     /// The server's machine-readable error code, when it sent one.
     public var serverCode: String?
+    /// Seconds the server asked us to wait (`Retry-After`), when it did.
+    public var retryAfter: Double?
 
-    public init(_ code: Code, _ reason: String, serverCode: String? = nil) {
-        self.code = code; self.reason = reason; self.serverCode = serverCode
+    public init(_ code: Code, _ reason: String, serverCode: String? = nil, retryAfter: Double? = nil) {
+        self.code = code; self.reason = reason; self.serverCode = serverCode; self.retryAfter = retryAfter
     }
 
     public var description: String { reason }

@@ -73,6 +73,7 @@ struct Status: AsyncParsableCommand {
             }
             print("last sync \(report.lastSync ?? "never")")
             if let error = report.lastError { print("last error \(error)") }
+            print("agent    \(report.agentPID.map { "running (pid \($0))" } ?? "not running (`synccli agent`, or see README: run it as a user service)")")
         }
     }
 }
@@ -98,6 +99,8 @@ struct StatusReport: Encodable {
     var ackedAt: String?
     var lastSync: String?
     var lastError: String?
+    /// pid of the running `synccli agent`, if any.
+    var agentPID: Int32?
 
     static func time(_ meta: String?) -> String? { meta.flatMap { UInt64($0) }.map(Store.isoTime) }
 
@@ -108,6 +111,7 @@ struct StatusReport: Encodable {
                             trashed: c["trashed"] ?? 0, collections: c["collections"] ?? 0, annotations: c["annotations"] ?? 0,
                             tags: c["tags"] ?? 0, ops: c["ops"] ?? 0, ownOps: vv[s.replica], versionVector: vv.text,
                             conflicts: try s.conflicts().count)
+        report.agentPID = AgentPIDFile(store: s).running()
         if let remote = try s.remote() {
             report.remote = remote.url
             report.library = remote.library

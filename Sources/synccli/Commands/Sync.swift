@@ -52,6 +52,14 @@ struct RemoteCommand: AsyncParsableCommand {
 /// Shared by push, pull and sync.
 struct SyncOptions: ParsableArguments {
     @Option(help: "Attempts on network errors, 429 and 503 before giving up.") var attempts = 6
+    @Option(help: "Seconds to wait for another sync on this store (e.g. the agent's) to finish.") var wait: Double = 120
+}
+
+/// Runs `body` holding the store's sync lock, saying so when it has to wait.
+func withSyncLock<T>(_ store: StoreOptions, _ options: SyncOptions, _ body: () async throws -> T) async throws -> T {
+    let lock = try await SyncLock.acquire(for: try store.open(), wait: options.wait) { printError($0) }
+    defer { lock.release() }
+    return try await body()
 }
 
 func makeClient(_ store: StoreOptions, _ options: SyncOptions) throws -> SyncClient {
@@ -69,7 +77,7 @@ struct Push: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let report = try await makeClient(store, sync).push()
+            let report = try await withSyncLock(store, sync) { try await makeClient(store, sync).push() }
             if output.json { return try printJSON(report) }
             print(report.opsSent == 0 ? "nothing to push (server has ops up to \(report.acked))" : "pushed \(report.opsSent) ops in \(report.changesets) changeset(s), \(report.bytesSent) bytes")
         }
@@ -84,7 +92,7 @@ struct Pull: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let report = try await makeClient(store, sync).pull()
+            let report = try await withSyncLock(store, sync) { try await makeClient(store, sync).pull() }
             if output.json { return try printJSON(report) }
             print(report.pages == 0 ? "up to date" : "pulled \(report.opsApplied) new ops (\(report.opsReceived - report.opsApplied) already here) in \(report.pages) page(s), \(report.bytesReceived) bytes")
         }
@@ -102,7 +110,7 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let client = try makeClient(store, sync)
-            let (first, pushed, second) = try await client.sync()
+            let (first, pushed, second) = try await withSyncLock(store, sync) { try await client.sync() }
             struct Report: Encodable { let pull: PullReport; let push: PushReport; let pullAgain: PullReport; let conflicts: Int }
             let conflicts = try client.store.conflicts().count
             if output.json { return try printJSON(Report(pull: first, push: pushed, pullAgain: second, conflicts: conflicts)) }
