@@ -11,7 +11,12 @@ actor FakeServer: SyncTransport {
     /// Responses to return instead of handling the next requests (nil = a network failure).
     var scripted: [SyncResponse?] = []
     var requests: [String] = []
+    var requestTimes: [Date] = []
     var pageLimit = 2
+    /// Seconds each request takes, to let a test stop a client half way through a pull.
+    var latency: Double = 0
+
+    func setLatency(_ s: Double) { latency = s }
 
     func script(_ responses: [SyncResponse?]) { scripted = responses }
 
@@ -30,6 +35,8 @@ actor FakeServer: SyncTransport {
 
     func send(_ request: SyncRequest) async throws -> SyncResponse {
         requests.append("\(request.method) \(request.path)")
+        requestTimes.append(Date())
+        if latency > 0 { try? await Task.sleep(nanoseconds: UInt64(latency * 1e9)) }
         if !scripted.isEmpty {
             guard let response = scripted.removeFirst() else { throw NetworkDown() }
             return response

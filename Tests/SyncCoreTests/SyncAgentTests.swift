@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import Testing
+@testable import SyncCore
+
+func quietLogger() -> Logger {
+    var logger = Logger(label: "test.agent") { _ in SwiftLogNoOpLogHandler() }
+    logger.logLevel = .critical
+    return logger
+}
+
+func fastSettings() -> AgentSettings {
+    var s = AgentSettings()
+    s.debounce = 0.1
+    s.interval = 0.3
+    s.minBackoff = 0.1
+    s.maxBackoff = 0.4
+    s.tick = 0.02
+    return s
+}
+
+/// Polls until `condition` holds or `seconds` pass; returns whether it held.
+func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+    return try await condition()
+}
+
+@Suite struct SyncAgentTests {
+    @Test func `local edits reach another laptop without any manual command`() async throws {
+        let server = FakeServer()
+        let a = try connectedStore("A", server), b = try connectedStore("B", server)
+        let agentA = SyncAgent(store: a.store, settings: fastSettings(), logger: quietLogger()) { a }
+        let agentB = SyncAgent(store: b.store, settings: fastSettings(), logger: quietLogger()) { b }
+        let runA = Task { await agentA.run() }, runB = Task { await agentB.run() }
+        let id = try a.store.addArticle(ArticleDraft(title: "عاجل", body: "نص"), tags: ["غزة"]).id
+        let arrived = try await eventually(10) { (try? b.store.article(id).tags) == ["غزة"] }
+        agentA.requestStop(); agentB.requestStop()
+        await runA.value; await runB.value
+        #expect(arrived)
+        #expect(try a.store.canonicalDump() == b.store.canonicalDump())
+    }
+
+    @Test func `no request is sent before the server's Retry-After`() async throws {
+        let server = FakeServer()
+        let a = try connectedStore("A", server)
+        try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        let busy = SyncResponse(status: 429, headers: ["Retry-After": "1"], body: Array(#"{"error":"rate_limited","reason":"slow down"}"#.utf8))
+        await server.script([busy])
+        var client = a
+        client.retry = RetryPolicy(maxAttempts: 1)
+        let single = client
+        let agent = SyncAgent(store: a.store, settings: fastSettings(), logger: quietLogger()) { single }
+        let run = Task { await agent.run() }
+        let synced = try await eventually(10) { try a.store.meta("sync.acked") != nil }
+        agent.requestStop(); await run.value
+        #expect(synced)
+        let times = await server.requestTimes
+        #expect(times.count >= 2)
+        #expect(times[1].timeIntervalSince(times[0]) >= 1.0)
+    }
+
+    @Test func `while the server is unreachable the agent backs off, then syncs when it answers`() async throws {
+        let server = FakeServer()
+        let a = try connectedStore("A", server)
+        try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        await server.script(Array(repeating: nil, count: 6))
+        var client = a
+        client.retry = RetryPolicy(maxAttempts: 1)
+        let single = client
+        let agent = SyncAgent(store: a.store, settings: fastSettings(), logger: quietLogger()) { single }
+        let run = Task { await agent.run() }
+        let synced = try await eventually(15) { try a.store.meta("sync.acked") != nil }
+        agent.requestStop(); await run.value
+        #expect(synced)
+        let times = await server.requestTimes
+        // the gaps between failed attempts grow (exponential backoff, capped)
+        let gaps = zip(times.dropFirst(), times).map { $0.timeIntervalSince($1) }
+        #expect(gaps.count >= 5)
+        #expect(gaps[3] > gaps[0])
+        #expect(try a.store.meta("sync.last_error") == nil)
+    }
+
+    @Test func `a stop during a pull finishes the page in progress and leaves no half page`() async throws {
+        let server = FakeServer()
+        let a = try connectedStore("A", server), b = try connectedStore("B", server)
+        for i in 0..<12 { try a.store.addArticle(ArticleDraft(title: "T\(i)", body: "b\(i)"), tags: ["t"]) }
+        _ = try await a.push() // 24 ops, frames of 3 → 8 frames, pages of 2 frames
+        await server.setLatency(0.2)
+        let agent = SyncAgent(store: b.store, settings: fastSettings(), logger: quietLogger()) { b }
+        let run = Task { await agent.run() }
+        _ = await eventually(10) { (try? b.store.meta("sync.cursor")) == "2" }
+        agent.requestStop()
+        await run.value
+        let cursor = Int(try b.store.meta("sync.cursor") ?? "0") ?? 0
+        #expect(cursor < 8, "the agent should have stopped before the end of the pull")
+        #expect(cursor % 2 == 0)
+        // exactly the ops of the applied pages, nothing of a half page
+        #expect(try b.store.counts()["ops"] == cursor * 3)
+        #expect(try b.store.integrityCheck() == "ok")
+        _ = try await b.sync()
+        #expect(try b.store.canonicalDump() == a.store.canonicalDump())
+    }
+
+    @Test func `a manual sync waits for the agent's lock or refuses clearly`() async throws {
+        let store = try temporaryStore()
+        let held = try await SyncLock.acquire(for: store, wait: 0)
+        held.describe("the sync agent (pid 4242)")
+        do {
+            _ = try await SyncLock.acquire(for: store, wait: 0)
+            Issue.record("a second sync lock was granted while the first was held")
+        } catch let e as SyncError {
+            #expect(e.code == .retryLater)
+            #expect(e.reason.contains("the sync agent (pid 4242)"))
+        }
+        let waiter = Task { try await SyncLock.acquire(for: store, wait: 5) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        held.release()
+        let second = try await waiter.value
+        second.release()
+    }
+}
