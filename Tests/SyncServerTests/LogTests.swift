@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SyncCore
+import Testing
+@testable import SyncServerKit
+
+/// Collects every log line with its metadata, rendered as text.
+final class CapturedLogs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let sink: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        sink.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+    }
+}
+
+@Suite("logs")
+struct LogTests {
+    @Test func `logs carry request and device ids but never a token`() async throws {
+        let f = try await Fixture.make()
+        let sink = CapturedLogs()
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(sink: sink) }
+        logger.logLevel = .trace
+        var config = f.config
+        config.logLevel = .trace
+        let app = buildApplication(config, store: f.store, metrics: f.metrics, logger: logger)
+        let revoked = f.writer2
+        _ = try await f.store.revokeDevice(id: revoked.device.id)
+        try await app.test(.router) { client async throws in
+            _ = try await client.push(try frame(ReplicaID.random(), 1...2), token: f.writer.token)
+            _ = try await client.pull(since: "0", token: f.reader.token)
+            _ = try await client.pull(since: "x", token: f.reader.token)
+            _ = try await client.pull(since: "0", token: revoked.token)
+            _ = try await client.pull(since: "0", token: "ast_" + String(repeating: "A", count: 43))
+        }
+        let lines = sink.all
+        #expect(lines.contains { $0.contains("device=\(f.writer.device.id)") && $0.contains("status=200") })
+        #expect(lines.contains { $0.contains("device=\(revoked.device.id)") && $0.contains("error=invalid_token") })
+        #expect(lines.allSatisfy { $0.contains("request_id=") || !$0.contains("request") })
+        for token in [f.writer.token, f.reader.token, revoked.token, "AAAAAAAAAAAAAAAAAAAA"] {
+            #expect(!lines.contains { $0.contains(token) }, "a token leaked into the logs")
+        }
+        for line in lines { #expect(!line.lowercased().contains("bearer")) }
+    }
+}

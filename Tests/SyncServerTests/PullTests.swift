@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SyncCore
+import Testing
+@testable import SyncServerKit
+
+@Suite("pull")
+struct PullTests {
+    let a = ReplicaID(hex: "000102030405060708090a0b0c0d0e0f")!
+    let b = ReplicaID(hex: "ffeeddccbbaa99887766554433221100")!
+
+    @Test func `pages follow limit with Next and More headers and frames in gap-free seq order`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            for i in UInt64(1)...13 {
+                #expect(try await client.push(try frame(a, (i * 3 - 2)...(i * 3)), token: f.writer.token).status == .ok)
+                #expect(try await client.push(try frame(b, i...i), token: f.writer2.token).status == .ok)
+            }
+            var cursor = "0"
+            var pages: [[Changeset]] = []
+            var more = "true"
+            while more == "true" {
+                let page = try await client.pull(since: cursor, limit: "10", token: f.reader.token)
+                #expect(page.status == .ok)
+                #expect(page.header("Content-Type") == PushRoute.mediaType)
+                #expect(page.header("ArticleSync-Head") == "26")
+                #expect(page.header("ArticleSync-Epoch") != nil)
+                pages.append(try Changeset.decodeAll(Array(page.body.readableBytesView)))
+                cursor = try #require(page.header("ArticleSync-Next"))
+                more = try #require(page.header("ArticleSync-More"))
+            }
+            #expect(pages.map(\.count) == [10, 10, 6])
+            #expect(cursor == "26")
+            let frames = pages.flatMap { $0 }
+            // Pushes alternated a, b, a, b …: seq order is push order.
+            #expect(frames.map(\.replica) == (0..<26).map { $0 % 2 == 0 ? a : b })
+            #expect(frames.filter { $0.replica == a }.flatMap(\.ops) == ops(a, 1...39))
+            #expect(frames.filter { $0.replica == b }.flatMap(\.ops) == ops(b, 1...13))
+
+            let nothing = try await client.pull(since: cursor, token: f.reader.token)
+            #expect(nothing.status == .noContent)
+            #expect(nothing.body.readableBytes == 0)
+        }
+    }
+
+    @Test func `nothing newer is a 204 with Next equal to since`() async throws {
+        let f = try await Fixture.make()
+        let epoch = try await f.store.epoch()
+        try await f.app().test(.router) { client async throws in
+            let empty = try await client.pull(since: "0", token: f.writer.token)
+            #expect(empty.status == .noContent)
+            #expect(empty.header("ArticleSync-Next") == "0")
+            #expect(empty.header("ArticleSync-More") == "false")
+            #expect(empty.header("ArticleSync-Head") == "0")
+            #expect(empty.header("ArticleSync-Epoch") == epoch)
+
+            #expect(try await client.push(try frame(a, 1...2), token: f.writer.token).status == .ok)
+            let upToDate = try await client.pull(since: "1", token: f.writer.token)
+            #expect(upToDate.status == .noContent)
+            #expect(upToDate.header("ArticleSync-Next") == "1")
+            #expect(upToDate.header("ArticleSync-Head") == "1")
+            #expect(upToDate.body.readableBytes == 0)
+        }
+    }
+
+    @Test func `a page stops at the byte cap but always carries one frame`() async throws {
+        let f = try await Fixture.make { $0.maxPageBytes = 1 }
+        try await f.app().test(.router) { client async throws in
+            for i in UInt64(1)...3 { _ = try await client.push(try frame(a, i...i), token: f.writer.token) }
+            let page = try await client.pull(since: "0", limit: "1000", token: f.writer.token)
+            #expect(page.status == .ok)
+            #expect(try Changeset.decodeAll(Array(page.body.readableBytesView)).count == 1)
+            #expect(page.header("ArticleSync-Next") == "1")
+            #expect(page.header("ArticleSync-More") == "true")
+        }
+    }
+
+    @Test(arguments: ["abc", "-1", "1.5", "", "+3", "0x10", "99999999999999999999", "1%202"])
+    func `a malformed cursor is 400 bad_cursor`(cursor: String) async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            let response = try await client.pull(since: cursor, token: f.writer.token)
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "bad_cursor")
+        }
+    }
+
+    @Test(arguments: ["0", "1001", "x", "-5", ""])
+    func `a bad limit is 400 bad_limit`(limit: String) async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            let response = try await client.pull(since: "0", limit: limit, token: f.writer.token)
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "bad_limit")
+        }
+    }
+
+    @Test func `a cursor ahead of the head is 409 cursor_ahead (server restored from an older backup)`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            _ = try await client.push(try frame(a, 1...2), token: f.writer.token)
+            let response = try await client.pull(since: "7", token: f.writer.token)
+            #expect(response.status == .conflict)
+            #expect(response.errorCode == "cursor_ahead")
+            #expect(response.json["head"] as? Int == 1)
+            #expect(response.header("ArticleSync-Epoch") != nil)
+        }
+    }
+
+    @Test func `pulling needs a token of that library`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            #expect(try await client.pull(since: "0", token: nil).errorCode == "unauthorized")
+            #expect(try await client.pull(since: "0", token: f.outsider.token).errorCode == "forbidden")
+            #expect(try await client.pull(since: "0", token: f.outsider.token).status == .forbidden)
+            #expect(try await client.pull(since: "0", token: f.outsider.token, library: "archive").status == .noContent)
+        }
+    }
+
+    @Test func `the library summary lists head, counts and acked per replica`() async throws {
+        let f = try await Fixture.make()
+        let epoch = try await f.store.epoch()
+        try await f.app().test(.router) { client async throws in
+            _ = try await client.push(try frame(a, 1...4), token: f.writer.token)
+            _ = try await client.push(try frame(b, 1...2), token: f.writer2.token)
+            let response = try await client.get("/v1/libraries/newsroom", token: f.reader.token)
+            #expect(response.status == .ok)
+            let json = response.json
+            #expect(json["library"] as? String == "newsroom")
+            #expect(json["epoch"] as? String == epoch)
+            #expect(json["head"] as? Int == 2)
+            #expect(json["changesets"] as? Int == 2)
+            #expect(json["ops"] as? Int == 6)
+            #expect(json["replicas"] as? [String: Int] == [a.description: 4, b.description: 2])
+            #expect(try await client.get("/v1/libraries/archive", token: f.reader.token).errorCode == "forbidden")
+        }
+    }
+}
