@@ -96,9 +96,11 @@ public struct SyncClient: Sendable {
             rounds += 1
             guard rounds < 100_000 else { throw SyncError(.protocolError, "push is not making progress") }
             let frame = try Changeset.encode(ops)
+            Failpoint.hit("client.push.after-build")
             let response = try await exchange(SyncRequest(
                 method: "POST", path: libraryPath + "/changesets",
                 headers: [("Content-Type", "application/vnd.articlesync.changeset")], body: frame))
+            Failpoint.hit("client.push.after-response")
             if try noteEpoch(response) {
                 report.epochChanged = true
                 acked = try await serverAck()
@@ -179,6 +181,7 @@ public struct SyncClient: Sendable {
             let ops = frames.flatMap(\.ops)
             let epoch = response.header("ArticleSync-Epoch")
             let merged = try store.merge(ops, inTransaction: { db in
+                Failpoint.hit("client.pull.mid-apply")
                 try Store.setMeta("sync.cursor", String(next), in: db)
                 if let epoch { try Store.setMeta("sync.epoch", epoch, in: db) }
             })

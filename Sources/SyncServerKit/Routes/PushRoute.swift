@@ -52,6 +52,7 @@ struct PushRoute {
         let outcome: PushOutcome
         do {
             changeset = try Self.decode(bytes, limits: config.changesetLimits)
+            Failpoint.hit("server.push.after-decode")
             outcome = try await store.push(PushRequest(library: library, deviceID: device.id, changeset: changeset, frame: bytes))
         } catch {
             await pushSlots.release()

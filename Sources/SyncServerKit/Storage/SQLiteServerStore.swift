@@ -79,7 +79,7 @@ public final class SQLiteServerStore: ServerStore {
         let first = Int64(changeset.firstCounter), last = Int64(changeset.lastCounter)
         // The common case (no overlap) stores the frame as received; only an overlapping frame
         // is re-encoded, and only then do we know (under the write lock) what to trim.
-        return try await pool.write { db -> PushOutcome in
+        let outcome = try await pool.write { db -> PushOutcome in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [request.deviceID])
             else { return .deviceGone }
             let device = Self.device(row)
@@ -127,8 +127,11 @@ public final class SQLiteServerStore: ServerStore {
             try db.execute(sql: """
                 UPDATE libraries SET head = ?, changesets = changesets + 1, ops = ops + ? WHERE name = ?
                 """, arguments: [seq, opCount, request.library])
+            Failpoint.hit("server.push.mid-apply")
             return .stored(acked: last, seq: seq, epoch: epoch, opsStored: opCount)
         }
+        if case .stored = outcome { Failpoint.hit("server.push.after-commit") }
+        return outcome
     }
 
     public func changes(library: String, since: Int64, limit: Int, maxBytes: Int) async throws -> ChangesPage {
