@@ -36,7 +36,12 @@ public struct AddWinsSet: Hashable, Sendable {
 
     @discardableResult
     public mutating func remove(_ element: String, observed: [OpID]) -> [(OpID, Entry)] {
-        observed.map { id in
+        var observed = observed
+        if MergeFaults.active.contains(.removeWins) {
+            // TEST-ONLY fault: remove every add of the element held now, observed or not.
+            observed = Array(Swift.Set(observed).union(entries.filter { $0.value.element == element }.map(\.key))).sorted()
+        }
+        return observed.map { id in
             var entry = entries[id] ?? Entry(element: element, added: false, removed: false)
             entry.removed = true
             entries[id] = entry
