@@ -8,6 +8,9 @@ let package = Package(
         .library(name: "SyncCore", targets: ["SyncCore"]),
         .executable(name: "synccli", targets: ["synccli"]),
         .executable(name: "syncserver", targets: ["SyncServer"]),
+        // Benchmarks: the end-to-end bench, and BenchKit for the micro-benchmark package in Benchmarks/.
+        .executable(name: "articlesync-bench", targets: ["BenchE2E"]),
+        .library(name: "BenchKit", targets: ["BenchKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -82,9 +85,11 @@ let package = Package(
         ),
         // Replays the standard bench workload (scripts/bench/workload.py) through the public Store API.
         .target(name: "BenchKit", dependencies: ["SyncCore"]),
+        // `articlesync-bench`: the standard workload on three stores through a real syncserver (BENCHMARKS.md).
+        .executableTarget(name: "BenchE2E", dependencies: ["BenchKit", "SyncCore"], path: "Sources/BenchE2E"),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SyncCore", "BenchKit"]
+            dependencies: ["SyncCore", "BenchKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

@@ -6,7 +6,11 @@ import SyncCore
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Path of the store file.",
-        discussion: "Defaults to $ARTICLESYNC_STORE, else $XDG_DATA_HOME/articlesync/store.sqlite.",
+        discussion: """
+            Defaults to $ARTICLESYNC_STORE, else $XDG_DATA_HOME/articlesync/store.sqlite. \
+            For tests and demos, $ARTICLESYNC_CLOCK_OFFSET_MS (signed milliseconds, e.g. 3600000 or \
+            -90000) is added to this laptop's wall clock, to play a laptop whose clock is wrong.
+            """,
         valueName: "path"))
     var store: String?
 
@@ -19,7 +23,21 @@ struct StoreOptions: ParsableArguments {
         return (dataHome as NSString).appendingPathComponent("articlesync/store.sqlite")
     }
 
-    func open() throws -> Store { try Store.open(at: path) }
+    func open() throws -> Store { try Store.open(at: path, now: try Self.clock()) }
+
+    /// The wall clock in milliseconds, shifted by $ARTICLESYNC_CLOCK_OFFSET_MS when it is set.
+    static func clock() throws -> @Sendable () -> UInt64 {
+        guard let text = ProcessInfo.processInfo.environment["ARTICLESYNC_CLOCK_OFFSET_MS"], !text.isEmpty else {
+            return Store.systemClock
+        }
+        guard let offset = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+            throw CLIFailure(Exit.config, "ARTICLESYNC_CLOCK_OFFSET_MS must be a signed number of milliseconds, not '\(text)'")
+        }
+        return {
+            let shifted = Int64(clamping: Store.systemClock()).addingReportingOverflow(offset)
+            return shifted.overflow ? Store.systemClock() : UInt64(max(0, shifted.partialValue))
+        }
+    }
 }
 
 /// `--json`, on every command that prints data.

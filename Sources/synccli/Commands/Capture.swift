@@ -14,7 +14,7 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let s = try Store.create(at: store.path, name: name)
+            let s = try Store.create(at: store.path, name: name, now: try StoreOptions.clock())
             struct Created: Encodable { let path: String; let replica: String; let name: String }
             let created = Created(path: s.path, replica: s.replica.description, name: try s.name())
             if output.json { try printJSON(created) } else {

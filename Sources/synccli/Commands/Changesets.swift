@@ -21,7 +21,7 @@ struct ChangesetCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: "The other store's version vector: a file written by `changeset vv`, or the text itself (replica:counter,…).")
         var since: String?
-        @Option(name: [.short, .customLong("output")], help: "The changeset file to write.") var file: String
+        @Option(name: [.customShort("o"), .customLong("output")], help: "The changeset file to write.") var file: String
 
         func run() async throws {
             try await guarded {
@@ -52,17 +52,23 @@ struct ChangesetCommand: AsyncParsableCommand {
         func run() async throws {
             try await guarded {
                 let s = try store.open()
-                var total = MergeReport()
+                // Decode and check every file before merging any of them: one bad file among
+                // several must leave the store untouched.
+                var ops: [Op] = []
                 for file in files {
-                    let report: MergeReport
+                    let bytes = Array(try readInput(file))
+                    // `export` writes an empty file when the other side already has everything.
+                    if bytes.isEmpty {
+                        printError("\(file) is empty: nothing to apply")
+                        continue
+                    }
                     do {
-                        report = try s.applyChangesets(Array(try readInput(file)))
+                        ops += try Changeset.decodeAll(bytes).flatMap(\.ops)
                     } catch let e as ChangesetError {
                         throw CLIFailure(Exit.dataError, "\(file): changeset refused, nothing applied: \(e.reason)")
                     }
-                    total.received += report.received
-                    total.applied += report.applied
                 }
+                let total = try s.merge(ops)
                 struct Applied: Encodable { let received: Int; let applied: Int; let duplicates: Int; let conflicts: Int }
                 let conflicts = try s.conflicts().count
                 if output.json {
