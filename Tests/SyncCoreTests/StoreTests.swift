@@ -61,4 +61,22 @@ func seedArticle() throws -> String {
         #expect(conflicts.fields.count == 1)
         #expect(conflicts.fields.first?.field == "title")
     }
+
+    @Test func `ops of a kind from a newer format are stored and passed on, not dropped`() throws {
+        let a = try temporaryStore(name: "A"), b = try temporaryStore(name: "B")
+        let future = ReplicaID.random()
+        let unknown = Op(id: OpID(replica: future, counter: 1), hlc: HLC(millis: Store.systemClock()),
+                         body: .unknown(kind: 42, payload: [1, 2, 3, 0xff]))
+        let report = try a.applyChangesets(try Changeset.encode([unknown]))
+        #expect(report.applied == 1)
+        #expect(try a.versionVector()[future] == 1)
+        let dumpBefore = try a.canonicalDump()
+        // relayed to B through a changeset file, byte for byte
+        let file = try a.exportChangesets(since: try b.versionVector())
+        try b.applyChangesets(file.bytes)
+        #expect(try b.ops(replica: future) == [unknown])
+        #expect(try a.canonicalDump() == dumpBefore)
+        try a.rebuild()
+        #expect(try a.canonicalDump() == dumpBefore)
+    }
 }
