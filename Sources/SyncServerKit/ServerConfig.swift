@@ -33,6 +33,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxConcurrentPushes = 4
     public var rateLimitPerSecond: Double = 20
     public var rateLimitBurst: Double = 40
+    /// A push whose ops are stamped more than this many milliseconds after the server's clock
+    /// is refused (422 `clock_skew`): readers refuse ops from their future, so storing them would
+    /// poison every pull. 0 disables the check. The default equals the clients' own bound
+    /// (10 min): whatever the server stores, a reader with a right clock accepts.
+    public var maxClockSkewMillis = 600_000
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -47,7 +52,7 @@ public struct ServerConfig: Sendable, Equatable {
     public static let keys = [
         "data", "host", "port", "log_level", "max_body_bytes", "max_uncompressed_bytes", "max_inflate_ratio",
         "max_ops_per_changeset", "max_page_bytes", "idle_timeout_seconds", "max_connections",
-        "max_concurrent_requests", "max_concurrent_pushes", "rate_limit_per_second", "rate_limit_burst",
+        "max_concurrent_requests", "max_concurrent_pushes", "rate_limit_per_second", "rate_limit_burst", "max_clock_skew_ms",
     ]
 
     /// Applies `values` (config-file or environment spelling) over `self`.
@@ -89,6 +94,7 @@ public struct ServerConfig: Sendable, Equatable {
             case "max_concurrent_pushes": maxConcurrentPushes = try int()
             case "rate_limit_per_second": rateLimitPerSecond = try double()
             case "rate_limit_burst": rateLimitBurst = try double()
+            case "max_clock_skew_ms": maxClockSkewMillis = try int()
             default:
                 throw ConfigError("\(source): unknown key \"\(key)\"; known keys: \(Self.keys.joined(separator: ", "))")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 
@@ -19,6 +20,7 @@ public struct SyncError: Error, HTTPResponseError, Sendable, CustomStringConvert
         case tooLarge = "too_large"
         case badChangeset = "bad_changeset"
         case unsupportedVersion = "unsupported_version"
+        case clockSkew = "clock_skew"
         case gap = "gap"
         case badCursor = "bad_cursor"
         case badLimit = "bad_limit"
@@ -29,6 +31,7 @@ public struct SyncError: Error, HTTPResponseError, Sendable, CustomStringConvert
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case badRequest = "bad_request"
+        case insufficientStorage = "insufficient_storage"
         case internalError = "internal"
 
         public var status: HTTPResponse.Status {
@@ -37,13 +40,14 @@ public struct SyncError: Error, HTTPResponseError, Sendable, CustomStringConvert
             case .forbidden, .readOnly, .replicaMismatch: .forbidden
             case .unsupportedMediaType: .unsupportedMediaType
             case .tooLarge: .contentTooLarge
-            case .badChangeset, .unsupportedVersion: .unprocessableContent
+            case .badChangeset, .unsupportedVersion, .clockSkew: .unprocessableContent
             case .gap, .cursorAhead: .conflict
             case .badCursor, .badLimit, .badRequest: .badRequest
             case .rateLimited: .tooManyRequests
             case .overloaded, .notReady: .serviceUnavailable
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
+            case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
             case .internalError: .internalServerError
             }
         }
@@ -92,6 +96,10 @@ public struct SyncError: Error, HTTPResponseError, Sendable, CustomStringConvert
     /// Maps an error from Hummingbird or NIO (not found, body over the cap …) to our shape.
     static func from(_ error: any Error) -> SyncError {
         if let error = error as? SyncError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL {
+            // Disk (or the database's page limit) full: the transaction was rolled back.
+            return SyncError(.insufficientStorage, "the server is out of storage space; nothing was stored: retry later")
+        }
         if let error = error as? any HTTPResponseError {
             switch error.status {
             case .notFound: return SyncError(.notFound, "no such route")

@@ -50,8 +50,9 @@ extension Store {
         if let bad = ops.first(where: { $0.hlc.millis > limit }) {
             let ahead = (bad.hlc.millis - now()) / 1000
             throw StoreError(.futureTimestamp, """
-                op \(bad.id) is stamped \(ahead) s in the future (limit \(maxClockSkewMillis / 1000) s): \
-                the clock of replica \(bad.id.replica.short) is wrong; nothing was applied
+                op \(bad.id) is stamped \(ahead) s in the future of this laptop's clock (limit \(maxClockSkewMillis / 1000) s): \
+                this laptop's clock is behind, or the clock of replica \(bad.id.replica.short) is ahead \
+                (a sync server refuses ops ahead of its own clock, so check this laptop's clock first); nothing was applied
                 """)
         }
     }

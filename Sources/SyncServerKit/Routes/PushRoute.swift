@@ -51,7 +51,8 @@ struct PushRoute {
         let changeset: Changeset
         let outcome: PushOutcome
         do {
-            changeset = try Self.decode(bytes, limits: config.changesetLimits)
+            changeset = try Self.decode(bytes, limits: config.changesetLimits,
+                                        maxClockSkewMillis: UInt64(config.maxClockSkewMillis))
             Failpoint.hit("server.push.after-decode")
             outcome = try await store.push(PushRequest(library: library, deviceID: device.id, changeset: changeset, frame: bytes))
         } catch {
@@ -88,22 +89,21 @@ struct PushRoute {
         return response
     }
 
-    /// Verifies one frame completely (nothing after it), mapping codec errors to HTTP refusals.
-    static func decode(_ bytes: [UInt8], limits: ChangesetLimits) throws(SyncError) -> Changeset {
-        let changeset: Changeset
-        do {
-            changeset = try Changeset.decode(bytes, limits: limits)
-        } catch {
-            switch error.code {
-            case .unsupportedVersion: throw SyncError(.unsupportedVersion, error.reason)
-            case .tooLarge, .inflateRatio, .tooManyOps: throw SyncError(.tooLarge, error.reason)
-            default: throw SyncError(.badChangeset, "\(error.code.rawValue): \(error.reason)")
-            }
+    /// Verifies one frame completely (nothing after it) and its ops' clocks, mapping refusals to
+    /// HTTP errors. The checks themselves are `PushValidation.validate` (pure, fuzzed).
+    static func decode(_ bytes: [UInt8], limits: ChangesetLimits, nowMillis: UInt64 = serverClockMillis(),
+                       maxClockSkewMillis: UInt64 = 0) throws(SyncError) -> Changeset {
+        switch PushValidation.validate(bytes, limits: limits, nowMillis: nowMillis, maxClockSkewMillis: maxClockSkewMillis) {
+        case .success(let changeset):
+            return changeset
+        case .failure(let refusal):
+            throw SyncError(SyncError.Code(rawValue: refusal.code) ?? .badChangeset, refusal.reason)
         }
-        guard changeset.lastCounter <= UInt64(Int64.max) else {
-            throw SyncError(.badChangeset, "op counter \(changeset.lastCounter) is out of range")
-        }
-        return changeset
+    }
+
+    /// The server's wall clock in milliseconds since 1970.
+    static func serverClockMillis() -> UInt64 {
+        UInt64(max(0, (Date().timeIntervalSince1970 * 1000).rounded()))
     }
 
     static func isChangesetMediaType(_ value: String?) -> Bool {

@@ -1,0 +1,870 @@
+#!/usr/bin/env python3
+"""ArticleSync fault suite: drives REAL `syncserver` and `synccli` processes on loopback,
+injects faults (kill -9 of clients at every failpoint and at random moments, SIGKILL/SIGTERM of
+the server under concurrent load, 16 devices at once, disk full on server and client, clock
+skew, restore from an older backup) and then checks the accounting:
+
+  for every replica r: every store's VV[r] == r's own op count   (0 lost, nobody skipped)
+  server library info: replicas[r] == own count, ops == sum       (0 duplicated)
+  every store: no holes (COUNT == MAX(counter) per replica), `synccli doctor` integrity ok
+  `synccli export` identical on every device (converged); server.sqlite integrity ok
+
+Usage (see RELIABILITY.md):
+  python3 scripts/faults/faultsuite.py --short            # CI: ~3 min on 2 cores
+  python3 scripts/faults/faultsuite.py --long             # hundreds of kills
+  python3 scripts/faults/faultsuite.py --phases clock-skew,epoch --seed 7
+Exit status 0 when every check passed; the summary (and --json FILE) lists the figures.
+Python 3 standard library only. Disk-full phases need root (tmpfs mounts); skipped otherwise.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+HOUR = 3_600_000
+DAY = 24 * HOUR
+YEAR = 365 * DAY
+
+WORDS = ("غزة", "الضفة", "مراسل", "بيان", "وزارة", "مصدر", "news", "report", "source", "press",
+         "القدس", "تقرير", "agency", "wire", "نازحون", "مستشفى", "ceasefire", "talks")
+
+
+class Failure(Exception):
+    pass
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.failures = []
+
+    def add(self, key, n=1):
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def fail(self, message):
+        with self.lock:
+            self.failures.append(message)
+        print(f"  FAIL: {message}", flush=True)
+
+
+STATS = Stats()
+ARGS = None
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(url, token=None, timeout=5):
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def random_text(rng, words):
+    return " ".join(rng.choice(WORDS) + str(rng.randrange(1000)) for _ in range(words))
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+class Server:
+    def __init__(self, root, name="srv"):
+        self.dir = os.path.join(root, name)
+        self.port = None
+        self.proc = None
+        self.logpath = os.path.join(root, name + ".log")
+        self.library = "lib"
+        self.tokens = []
+
+    def admin(self, *args):
+        result = subprocess.run([ARGS.syncserver, *args, "--data", self.dir], capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise Failure(f"syncserver {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def create(self):
+        self.admin("library", "create", self.library)
+
+    def enroll(self, name):
+        out = self.admin("device", "enroll", "--library", self.library, "--name", name)
+        token = next(line.split()[1] for line in out.splitlines() if line.startswith("token:"))
+        self.tokens.append(token)
+        return token
+
+    def start(self, failpoints="", extra_env=None):
+        env = dict(os.environ)
+        env.pop("ARTICLESYNC_FAILPOINTS", None)
+        if failpoints:
+            env["ARTICLESYNC_FAILPOINTS"] = failpoints
+        env.update(extra_env or {})
+        for attempt in range(40):
+            if self.port is None:
+                self.port = free_port()
+            with open(self.logpath, "a") as logfile:
+                self.proc = subprocess.Popen([ARGS.syncserver, "serve", "--data", self.dir, "--port", str(self.port),
+                                              "--log-level", "warning"], stdout=logfile, stderr=subprocess.STDOUT,
+                                             env=env)
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    if http(f"{self.url}/healthz", timeout=1)[0] == 200:
+                        return
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            self.stop(signal.SIGKILL)
+            time.sleep(0.25)  # port busy (another user's process?), retry the same port a while
+            if attempt > 20:
+                self.port = None
+        raise Failure(f"server does not start (see {self.logpath})")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            STATS.fail(f"server did not exit within {timeout}s of signal {sig}")
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        return rc
+
+    def info(self):
+        status, body = http(f"{self.url}/v1/libraries/{self.library}", token=self.tokens[0])
+        if status != 200:
+            raise Failure(f"library info: HTTP {status} {body[:200]!r}")
+        return json.loads(body)
+
+    def integrity(self):
+        db = sqlite3.connect(os.path.join(self.dir, "server.sqlite"), timeout=30)
+        try:
+            return db.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            db.close()
+
+
+class Device:
+    def __init__(self, root, server, name, offset_ms=0, store_dir=None):
+        self.name = name
+        self.server = server
+        self.store = os.path.join(store_dir or root, name + ".sqlite")
+        self.offset_ms = offset_ms
+        self.rng = random.Random(f"{ARGS.seed}-{name}")
+        self.articles = []
+        self.committed = 0  # own op count after the last local command that exited 0
+        self.replica = None
+        self.token = None
+
+    def env(self, failpoints=""):
+        env = dict(os.environ)
+        env["ARTICLESYNC_STORE"] = self.store
+        env.pop("ARTICLESYNC_FAILPOINTS", None)
+        if failpoints:
+            env["ARTICLESYNC_FAILPOINTS"] = failpoints
+        if self.offset_ms:
+            env["ARTICLESYNC_CLOCK_OFFSET_MS"] = str(self.offset_ms)
+        else:
+            env.pop("ARTICLESYNC_CLOCK_OFFSET_MS", None)
+        return env
+
+    def run(self, *args, stdin=None, failpoints="", timeout=180):
+        result = subprocess.run([ARGS.synccli, *args], input=stdin, capture_output=True, text=True,
+                                env=self.env(failpoints), timeout=timeout)
+        STATS.add("synccli runs")
+        return result.returncode, result.stdout, result.stderr
+
+    def must(self, *args, stdin=None):
+        rc, out, err = self.run(*args, stdin=stdin)
+        if rc != 0:
+            raise Failure(f"{self.name}: synccli {' '.join(args)} exited {rc}: {err.strip()[:300]}")
+        return out
+
+    def setup(self):
+        self.token = self.server.enroll(self.name)
+        self.replica = json.loads(self.must("init", "--name", self.name, "--json"))["replica"]
+        self.remote()
+
+    def remote(self):
+        self.must("remote", "set", self.server.url, "--library", self.server.library, "--token", self.token)
+
+    def popen_sync(self, failpoints="", attempts=6):
+        return subprocess.Popen([ARGS.synccli, "sync", "--attempts", str(attempts)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env(failpoints))
+
+    def sync(self, failpoints="", attempts=6, timeout=300):
+        rc, out, err = self.run("sync", "--attempts", str(attempts), failpoints=failpoints, timeout=timeout)
+        return rc, err.strip()
+
+    def status(self):
+        return json.loads(self.must("status", "--json"))
+
+    def own_ops(self):
+        return self.status()["ownOps"]
+
+    def note_committed(self):
+        own = self.own_ops()
+        if own < self.committed:
+            STATS.fail(f"{self.name}: own op count went back from {self.committed} to {own} (lost local ops)")
+        self.committed = own
+
+    def local_op(self, shared=()):
+        """One random local edit; the articles in `shared` are edited by every device (overlap)."""
+        rng = self.rng
+        choice = rng.random()
+        pool = list(shared) + self.articles
+        if choice < 0.25 or not pool:
+            text = f"{random_text(rng, 4)}\n{random_text(rng, 8)}\n{random_text(rng, 40)}\n"
+            out = self.must("add", "-", "--json", "--tag", rng.choice(WORDS), stdin=text)
+            self.articles.append(json.loads(out)["id"])
+        elif choice < 0.55:
+            self.must("edit", rng.choice(pool), "--title", random_text(rng, 3))
+        elif choice < 0.8:
+            self.must("tag", "add", rng.choice(pool), rng.choice(WORDS))
+        elif choice < 0.9:
+            target, tag = rng.choice(pool), rng.choice(WORDS)
+            rc, _, err = self.run("tag", "remove", target, tag)
+            if rc != 0 and "has no tag" not in err:
+                raise Failure(f"{self.name}: tag remove exited {rc}: {err.strip()[:300]}")
+            if rc != 0:  # removing an absent tag is refused (no op): add it, so every call makes an op
+                self.must("tag", "add", target, tag)
+        else:
+            self.must("edit", rng.choice(pool), "--enable-star" if rng.random() < 0.5 else "--disable-star")
+        self.note_committed()
+
+    def bulk_import(self, n, body_words=60):
+        """n new articles in one command: long pushes and pulls (wider windows for random kills)."""
+        rng = self.rng
+        lines = [json.dumps({"title": f"{self.name} bulk {rng.randrange(10**9)}", "body": random_text(rng, body_words),
+                             "tags": [rng.choice(WORDS)]}, ensure_ascii=False) for _ in range(n)]
+        self.must("import", "-", stdin="\n".join(lines) + "\n")
+        self.note_committed()
+
+    def store_vv(self):
+        """{replica hex: (count, max counter)} read straight from the store's op log."""
+        db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = db.execute("SELECT lower(hex(replica)), COUNT(*), MAX(counter) FROM ops GROUP BY replica").fetchall()
+        finally:
+            db.close()
+        return {r: (n, m) for r, n, m in rows}
+
+    def holes(self):
+        return {r: (n, m) for r, (n, m) in self.store_vv().items() if n != m}
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounting
+
+
+def account(label, server, devices, expect_absent=()):
+    """The end-of-phase checks. `expect_absent`: devices whose ops the server must NOT hold
+    (refused for clock skew); they are left out of convergence but checked for holes/integrity."""
+    checked = [d for d in devices if d not in expect_absent]
+    own = {}
+    for d in devices:
+        status = d.status()
+        own[d.replica] = status["ownOps"]
+        if status["ownOps"] < d.committed:
+            STATS.fail(f"{label}: {d.name} holds {status['ownOps']} own ops, {d.committed} were committed (lost)")
+        rc, out, err = d.run("doctor")
+        if rc != 0 or "integrity ok" not in out:
+            STATS.fail(f"{label}: {d.name} doctor: rc {rc} {out.strip()} {err.strip()}")
+        STATS.add("integrity checks")
+    lost = 0
+    for d in devices:
+        vv = d.store_vv()
+        if d.holes():
+            STATS.fail(f"{label}: {d.name} has holes in its op log: {d.holes()}")
+        if vv.get(d.replica, (0, 0))[1] != own[d.replica]:
+            STATS.fail(f"{label}: {d.name} status ownOps {own[d.replica]} != its op log {vv.get(d.replica)}")
+        if d in expect_absent:
+            continue
+        for e in checked:
+            have = vv.get(e.replica, (0, 0))[1]
+            if have != own[e.replica]:
+                lost += abs(own[e.replica] - have)
+                STATS.fail(f"{label}: {d.name} holds {have} ops of {e.name}, which has {own[e.replica]}")
+    info = server.info()
+    total = sum(own[d.replica] for d in checked)
+    for d in devices:
+        held = info["replicas"].get(d.replica, 0)
+        want = 0 if d in expect_absent else own[d.replica]
+        if held != want:
+            STATS.fail(f"{label}: server holds {held} ops of {d.name}, expected {want}")
+    duplicated = max(0, info["ops"] - total)
+    if info["ops"] != total:
+        STATS.fail(f"{label}: server library info ops {info['ops']} != sum of own counts {total}")
+    exports = {}
+    for d in checked:
+        exports.setdefault(d.must("export"), []).append(d.name)
+    if len(exports) != 1:
+        STATS.fail(f"{label}: exports differ: {[names for names in exports.values()]}")
+    integrity = server.integrity()
+    if integrity != "ok":
+        STATS.fail(f"{label}: server.sqlite integrity_check: {integrity}")
+    STATS.add("ops checked", total)
+    STATS.add("lost", lost)
+    STATS.add("duplicated", duplicated)
+    STATS.add("accountings")
+    log(f"  {label}: {len(devices)} stores, {total} ops, lost {lost}, duplicated {duplicated}, "
+        f"converged {len(exports) == 1}, server integrity {integrity}")
+
+
+def settle(devices, rounds=2):
+    """Everyone syncs until nobody has anything left: round 1 pushes, round 2 pulls the rest."""
+    for _ in range(rounds):
+        for d in devices:
+            rc, err = d.sync()
+            if rc != 0:
+                STATS.fail(f"settle: {d.name} sync exited {rc}: {err[:300]}")
+
+
+def fresh(root, name, n, offsets=None, store_dir=None, server_dir_root=None):
+    server = Server(server_dir_root or root, name)
+    server.create()
+    devices = [Device(root, server, f"{name}-d{i}", (offsets or {}).get(i, 0), store_dir) for i in range(n)]
+    for d in devices:
+        d.token = server.enroll(d.name)
+    server.start()
+    for d in devices:
+        d.replica = json.loads(d.must("init", "--name", d.name, "--json"))["replica"]
+        d.remote()
+    return server, devices
+
+
+def seed_shared(devices, n=3):
+    """Articles every device edits (overlapping edits), created by device 0 and synced to all."""
+    for _ in range(n):
+        devices[0].local_op()
+    shared = list(devices[0].articles)
+    devices[0].articles.clear()
+    settle(devices, 1)
+    return shared
+
+
+# ---------------------------------------------------------------------------------------------
+# Phases
+
+
+def phase_client_kill(root, scale):
+    """kill -9 of a client at every failpoint of push and pull, and at random moments."""
+    server, devices = fresh(root, "ck", 3)
+    shared = seed_shared(devices)
+    a, b, c = devices
+    failpoints = [
+        ("client.push.after-build", "crash", None),
+        ("client.push.after-response", "crash", None),
+        ("client.pull.mid-apply", "crash", None),
+        # after sending, before the response: the server holds the request long enough
+        ("client.push.after-build", "crash-in:150", "server.push.after-decode=sleep:600"),
+    ]
+    kills = 0
+    for name, action, server_fp in failpoints:
+        if server_fp:
+            server.stop()
+            server.start(failpoints=server_fp)
+        for _ in range(scale["fp_rounds"]):
+            victim = random.choice(devices)
+            other = random.choice([d for d in devices if d is not victim])
+            for _ in range(random.randint(1, 3)):
+                victim.local_op(shared)
+            if name == "client.pull.mid-apply":
+                other.local_op(shared)
+                other.sync()
+            rc, err = victim.sync(failpoints=f"{name}={action}")
+            if rc == -signal.SIGKILL:
+                kills += 1
+                STATS.add(f"client kills at {name}={action}")
+            else:
+                STATS.fail(f"{victim.name}: failpoint {name}={action} did not kill the client (rc {rc}: {err[:200]})")
+            rc, err = victim.sync()
+            if rc != 0:
+                STATS.fail(f"{victim.name}: resync after kill at {name} exited {rc}: {err[:300]}")
+            if victim.holes():
+                STATS.fail(f"{victim.name}: holes after kill at {name}: {victim.holes()}")
+        if server_fp:
+            server.stop()
+            server.start()
+    # Random moments: a big pending import makes push and pull last long enough to be hit.
+    finished_first = 0
+    for i in range(scale["random_kills"]):
+        victim = devices[i % 3]
+        if i % 4 == 0:
+            random.choice([d for d in devices if d is not victim]).bulk_import(scale["bulk"])
+        victim.bulk_import(scale["bulk"] // 2)
+        proc = victim.popen_sync()
+        time.sleep(random.uniform(0.02, 0.4))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+            STATS.add("client kills at random moments")
+        else:
+            finished_first += 1
+        proc.communicate()
+        if victim.holes():
+            STATS.fail(f"{victim.name}: holes after random kill: {victim.holes()}")
+    STATS.add("client syncs finished before the random kill", finished_first)
+    settle(devices)
+    account("client-kill", server, devices)
+    server.stop()
+    return kills
+
+
+def phase_server_kill(root, scale):
+    """SIGKILL / SIGTERM of the server while several devices push and pull at once, then the
+    server's own failpoints (crash after decode, mid-transaction, after commit before the ack)."""
+    server, devices = fresh(root, "sk", scale["server_devices"])
+    shared = seed_shared(devices)
+    stop = threading.Event()
+    outcomes = {}
+
+    def worker(d):
+        while not stop.is_set():
+            d.local_op(shared)
+            if d.rng.random() < 0.15:
+                d.bulk_import(scale["bulk"] // 4)
+            rc, _ = d.sync(attempts=10)
+            with STATS.lock:
+                outcomes[rc] = outcomes.get(rc, 0) + 1
+
+    threads = [threading.Thread(target=worker, args=(d,), daemon=True) for d in devices]
+    for t in threads:
+        t.start()
+    kills = {"SIGKILL": 0, "SIGTERM": 0}
+    term_codes = {}
+    for i in range(scale["server_kills"]):
+        time.sleep(random.uniform(0.3, 1.5))
+        sig = signal.SIGTERM if i % 3 == 2 else signal.SIGKILL
+        rc = server.stop(sig)
+        kills[sig.name] += 1
+        if sig == signal.SIGTERM:
+            term_codes[rc] = term_codes.get(rc, 0) + 1
+            if rc != 0:
+                STATS.fail(f"server exited {rc} on SIGTERM (expected a clean 0)")
+        server.start()
+    stop.set()
+    for t in threads:
+        t.join()
+    log(f"  device sync outcomes during server kills (exit code: count): {outcomes}; SIGTERM exit codes {term_codes}")
+    for name in ("server.push.after-decode", "server.push.mid-apply", "server.push.after-commit"):
+        for _ in range(scale["server_fp_rounds"]):
+            server.stop()
+            server.start(failpoints=f"{name}=crash")
+            d = random.choice(devices)
+            d.local_op(shared)
+            rc, err = d.sync(attempts=1)
+            try:
+                server_rc = server.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server_rc = None
+            server.proc = None
+            if server_rc == -signal.SIGKILL:
+                kills["SIGKILL"] += 1
+                STATS.add(f"server kills at {name}")
+            else:
+                STATS.fail(f"failpoint {name}=crash did not kill the server (rc {server_rc}); client rc {rc}")
+            if rc == 0:
+                STATS.fail(f"{d.name}: sync reported success although the server died at {name}")
+            server.start()
+            rc, err = d.sync()
+            if rc != 0:
+                STATS.fail(f"{d.name}: resync after server crash at {name}: rc {rc} {err[:300]}")
+    settle(devices)
+    account("server-kill", server, devices)
+    server.stop()
+    STATS.add("server SIGKILLs", kills["SIGKILL"])
+    STATS.add("server SIGTERMs", kills["SIGTERM"])
+    return kills["SIGKILL"] + kills["SIGTERM"]
+
+
+def phase_concurrent(root, scale):
+    """16 devices editing the same articles and syncing at once. After every sync a device must
+    hold every op the server held when the sync began (no reader skips an op) and no holes."""
+    n = scale["concurrent_devices"]
+    server, devices = fresh(root, "cc", n)
+    shared = seed_shared(devices)
+    skips = []
+
+    def worker(d):
+        for _ in range(scale["concurrent_rounds"]):
+            for _ in range(d.rng.randint(1, 3)):
+                d.local_op(shared)
+            before = server.info()["replicas"]
+            rc, err = d.sync()
+            STATS.add("concurrent syncs")
+            if rc != 0:
+                STATS.fail(f"{d.name}: concurrent sync exited {rc}: {err[:300]}")
+                continue
+            vv = d.store_vv()
+            for replica, acked in before.items():
+                if vv.get(replica, (0, 0))[1] < acked:
+                    skips.append((d.name, replica, vv.get(replica), acked))
+            if d.holes():
+                STATS.fail(f"{d.name}: holes after concurrent sync: {d.holes()}")
+
+    threads = [threading.Thread(target=worker, args=(d,), daemon=True) for d in devices]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for skip in skips:
+        STATS.fail(f"reader skipped ops: {skip}")
+    settle(devices)
+    account("concurrent", server, devices)
+    server.stop()
+    return 0
+
+
+def mount_tmpfs(path, size):
+    os.makedirs(path, exist_ok=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def fill(path, leave_bytes):
+    """Fills the file system of `path` until `leave_bytes` remain free; returns the filler."""
+    filler = os.path.join(path, "filler")
+    st = os.statvfs(path)
+    free = st.f_bavail * st.f_frsize
+    with open(filler, "wb") as f:
+        f.write(b"\0" * max(0, free - leave_bytes))
+    return filler
+
+
+def phase_disk_full(root, scale):
+    """Disk full on the server (tmpfs data directory) during pushes, and on a client during a
+    pull: clean refusals, nothing half-applied, recovery once space is back."""
+    if os.geteuid() != 0:
+        log("  SKIPPED: tmpfs mounts need root")
+        STATS.add("disk-full phases skipped")
+        return 0
+    srv_mount = os.path.join(root, "df-srv-fs")
+    cli_mount = os.path.join(root, "df-cli-fs")
+    if not (mount_tmpfs(srv_mount, "6m") and mount_tmpfs(cli_mount, "32m")):
+        log("  SKIPPED: mount -t tmpfs failed here")
+        STATS.add("disk-full phases skipped")
+        return 0
+    try:
+        server = Server(srv_mount, "df")
+        server.create()
+        a = Device(root, server, "df-a")
+        b = Device(root, server, "df-b")
+        c = Device(root, server, "df-c", store_dir=cli_mount)
+        devices = [a, b, c]
+        for d in devices:
+            d.token = server.enroll(d.name)
+        server.start()
+        for d in devices:
+            d.replica = json.loads(d.must("init", "--name", d.name, "--json"))["replica"]
+            d.remote()
+        shared = seed_shared(devices)
+
+        # --- server disk full
+        info_before = server.info()
+        filler = fill(srv_mount, 48 * 1024)
+        a.bulk_import(scale["bulk"], body_words=400)
+        rc, err = a.sync()
+        STATS.add("server disk-full refusals")
+        if rc != 69 or "insufficient_storage" not in err:
+            STATS.fail(f"server disk full: expected exit 69 with insufficient_storage, got rc {rc}: {err[:300]}")
+        else:
+            log(f"  server disk full → client exit {rc}: {err[:160]}")
+        if not server.alive() or http(f"{server.url}/healthz")[0] != 200:
+            STATS.fail("server disk full: the server is not alive and healthy")
+        info_full = server.info()
+        if info_full["ops"] != info_before["ops"] or info_full["head"] != info_before["head"]:
+            STATS.fail(f"server disk full: something was half-stored: {info_before} → {info_full}")
+        rc, err = b.sync()  # reads (pulls) keep working, and b has nothing to push
+        if rc != 0:
+            STATS.fail(f"server disk full: a pull-only sync failed: rc {rc}: {err[:300]}")
+        os.remove(filler)
+        rc, err = a.sync()
+        if rc != 0:
+            STATS.fail(f"server disk full: sync after space came back: rc {rc}: {err[:300]}")
+
+        # --- client disk full during a pull
+        settle(devices)
+        vv_before = c.store_vv()
+        b.bulk_import(scale["bulk"], body_words=400)
+        rc, err = b.sync()
+        if rc != 0:
+            STATS.fail(f"client disk full: b's push failed: rc {rc}: {err[:300]}")
+        filler = fill(cli_mount, 32 * 1024)
+        rc, out, err = c.run("pull")
+        STATS.add("client disk-full refusals")
+        if rc == 0:
+            STATS.fail("client disk full: the pull succeeded on a full disk (filler too small?)")
+        elif rc < 0 or "disk full" not in err.lower():
+            STATS.fail(f"client disk full: expected a clear 'disk full' error, got rc {rc}: {err[:300]}")
+        else:
+            log(f"  client disk full → exit {rc}: {err.strip()[:160]}")
+        if c.holes():
+            STATS.fail(f"client disk full: holes: {c.holes()}")
+        partial = c.store_vv().get(b.replica, (0, 0))[1] - vv_before.get(b.replica, (0, 0))[1]
+        log(f"  client disk full: {partial} of b's new ops applied before the refusal (whole pages only)")
+        rc, out, err = c.run("doctor")
+        if rc != 0 or "integrity ok" not in out:
+            STATS.fail(f"client disk full: doctor on the full disk: rc {rc} {out} {err}")
+        os.remove(filler)
+        settle(devices)
+        after = c.store_vv()
+        if after.get(b.replica, (0, 0))[1] <= vv_before.get(b.replica, (0, 0))[1]:
+            STATS.fail("client disk full: no progress after space came back")
+        account("disk-full", server, devices)
+        server.stop()
+    finally:
+        subprocess.run(["umount", "-l", srv_mount], capture_output=True)
+        subprocess.run(["umount", "-l", cli_mount], capture_output=True)
+    return 0
+
+
+def phase_clock_skew(root, scale):
+    """Laptops an hour, a day and a year ahead and behind, and a clock jumping back mid-run."""
+    offsets = {2: HOUR, 3: DAY, 4: YEAR, 5: -HOUR, 6: -DAY, 7: -YEAR}
+    server, devices = fresh(root, "cs", 8)
+    good, good2 = devices[0], devices[1]
+    ahead = devices[2:5]
+    behind = devices[5:8]
+    shared = seed_shared(devices)  # everyone holds the shared articles before the clocks go wrong
+    for i, d in offsets.items():
+        devices[i].offset_ms = d
+    for d in devices:
+        for _ in range(2):
+            d.local_op(shared)
+    for d in ahead:
+        rc, err = d.sync()
+        STATS.add("clock-skew refusals (ahead)")
+        if rc != 65 or "clock_skew" not in err:
+            STATS.fail(f"{d.name} ({d.offset_ms:+} ms): expected exit 65 clock_skew, got rc {rc}: {err[:300]}")
+        else:
+            log(f"  {d.name} {d.offset_ms // HOUR:+}h → exit {rc}: {err[:150]}")
+    for d in (good, good2):
+        rc, err = d.sync()
+        if rc != 0:
+            STATS.fail(f"{d.name} (good clock) poisoned: rc {rc}: {err[:300]}")
+    for d in behind:
+        # Its ops are stamped in the past (harmless), but others' ops are in its future: it
+        # refuses to apply them, with a clear error, and nothing is applied.
+        rc, err = d.sync()
+        STATS.add("clock-skew refusals (behind)")
+        if rc != 65 or "future" not in err:
+            STATS.fail(f"{d.name} ({d.offset_ms:+} ms): expected exit 65 future_timestamp, got rc {rc}: {err[:300]}")
+        else:
+            log(f"  {d.name} {d.offset_ms // HOUR:+}h → exit {rc}: {err[:150]}")
+    settle([good, good2])
+    # Causality with a clock behind (within bounds): good edits, good2 pulls, good2's clock
+    # jumps back 5 minutes and edits the same field: good2's later edit must win everywhere.
+    target = shared[0]
+    good.must("edit", target, "--title", "first edit")
+    good.sync()
+    good2.sync()
+    good2.offset_ms = -5 * 60_000
+    good2.must("edit", target, "--title", "later edit with a clock 5 min behind")
+    good2.note_committed()
+    good.note_committed()
+    rc, err = good2.sync()
+    if rc != 0:
+        STATS.fail(f"good2 (clock 5 min behind) sync: rc {rc}: {err[:300]}")
+    good.sync()
+    for d in (good, good2):
+        title = json.loads(d.must("show", target, "--json")).get("title")
+        if title != "later edit with a clock 5 min behind":
+            STATS.fail(f"causality: {d.name} shows title {title!r} after a causally later edit")
+    # A clock jumping back a day mid-run: stamps stay monotone (HLC), pushes are accepted.
+    good2.offset_ms = -DAY
+    for _ in range(3):
+        good2.local_op(shared)
+    db = sqlite3.connect(f"file:{good2.store}?mode=ro", uri=True)
+    stamps = [h for (h,) in db.execute("SELECT hlc FROM ops WHERE lower(hex(replica)) = ? ORDER BY counter",
+                                       (good2.replica,))]
+    db.close()
+    if stamps != sorted(stamps) or len(set(stamps)) != len(stamps):
+        STATS.fail("clock jump back: good2's op stamps are not strictly increasing")
+    rc, out, err = good2.run("push")
+    if rc != 0:
+        STATS.fail(f"clock jump back: push after the jump: rc {rc}: {err[:300]}")
+    good2.offset_ms = 0
+    # Behind laptops fixed: they converge. Ahead laptops stay refused (their ops are stamped in
+    # the future) while everyone else converges: nobody is poisoned.
+    for d in behind:
+        d.offset_ms = 0
+    for d in ahead:
+        d.offset_ms = 0
+    settle([good, good2] + behind)
+    for d in ahead:
+        rc, err = d.sync()
+        if rc != 65 or "clock_skew" not in err:
+            STATS.fail(f"{d.name} after fixing its clock: expected clock_skew still, got rc {rc}: {err[:200]}")
+    account("clock-skew", server, devices, expect_absent=ahead)
+    server.stop()
+    return 0
+
+
+def phase_epoch(root, scale):
+    """Server restored from an older backup + `syncserver epoch rotate`: clients notice the new
+    epoch and re-push what it lost."""
+    server, devices = fresh(root, "ep", 4)
+    shared = seed_shared(devices)
+    for d in devices:
+        d.local_op(shared)
+    settle(devices)
+    backup = os.path.join(root, "ep-backup.sqlite")
+    src = sqlite3.connect(os.path.join(server.dir, "server.sqlite"))
+    dst = sqlite3.connect(backup)
+    src.backup(dst)
+    dst.close()
+    src.close()
+    for d in devices:
+        for _ in range(3):
+            d.local_op(shared)
+        d.sync()
+    lost_by_restore = server.info()["ops"]
+    server.stop()
+    for suffix in ("", "-wal", "-shm"):
+        path = os.path.join(server.dir, "server.sqlite" + suffix)
+        if os.path.exists(path):
+            os.remove(path)
+    shutil.copy(backup, os.path.join(server.dir, "server.sqlite"))
+    server.admin("epoch", "rotate")
+    server.start()
+    lost_by_restore -= server.info()["ops"]
+    log(f"  restore dropped {lost_by_restore} ops on the server; clients must re-push them")
+    STATS.add("ops dropped by restore", lost_by_restore)
+    # A little more work after the restore, then everyone syncs.
+    devices[0].local_op(shared)
+    settle(devices, 2)
+    account("epoch", server, devices)
+    server.stop()
+    return 0
+
+
+PHASES = {
+    "client-kill": phase_client_kill,
+    "server-kill": phase_server_kill,
+    "concurrent": phase_concurrent,
+    "disk-full": phase_disk_full,
+    "clock-skew": phase_clock_skew,
+    "epoch": phase_epoch,
+}
+
+SCALES = {
+    "short": dict(fp_rounds=6, random_kills=16, bulk=120, server_devices=4, server_kills=12, server_fp_rounds=2,
+                  concurrent_devices=16, concurrent_rounds=3),
+    "long": dict(fp_rounds=25, random_kills=120, bulk=300, server_devices=6, server_kills=90, server_fp_rounds=10,
+                 concurrent_devices=16, concurrent_rounds=12),
+}
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--short", action="store_const", dest="scale", const="short", help="CI size (default)")
+    size.add_argument("--long", action="store_const", dest="scale", const="long", help="hundreds of kills")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of: {', '.join(PHASES)}")
+    parser.add_argument("--bin", default=None, help="directory holding synccli and syncserver (default .build/debug)")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--workdir", default=None, help="keep files here (default: a temporary directory, removed)")
+    parser.add_argument("--json", dest="json_out", default=None, help="write the figures to this file")
+    ARGS = parser.parse_args()
+    ARGS.scale = ARGS.scale or "short"
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    bindir = ARGS.bin or os.path.join(repo, ".build", "debug")
+    ARGS.synccli = os.path.join(bindir, "synccli")
+    ARGS.syncserver = os.path.join(bindir, "syncserver")
+    for exe in (ARGS.synccli, ARGS.syncserver):
+        if not os.access(exe, os.X_OK):
+            sys.exit(f"missing {exe}: run `swift build` first (or pass --bin)")
+    ARGS.seed = ARGS.seed if ARGS.seed is not None else random.randrange(1 << 30)
+    random.seed(ARGS.seed)
+    scale = SCALES[ARGS.scale]
+    root = ARGS.workdir or tempfile.mkdtemp(prefix="articlesync-faults-")
+    os.makedirs(root, exist_ok=True)
+    # Run copies, so that a rebuild meanwhile (others share .build) cannot swap a binary mid-run.
+    os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+    for attr in ("synccli", "syncserver"):
+        copy = os.path.join(root, "bin", attr)
+        for _ in range(60):
+            try:
+                shutil.copy2(getattr(ARGS, attr), copy)
+                break
+            except OSError:
+                time.sleep(2)
+        setattr(ARGS, attr, copy)
+    log(f"fault suite ({ARGS.scale}, seed {ARGS.seed}) in {root}")
+    started = time.time()
+    figures = {"scale": ARGS.scale, "seed": ARGS.seed, "phases": {}}
+    for name in [p.strip() for p in ARGS.phases.split(",") if p.strip()]:
+        if name not in PHASES:
+            sys.exit(f"unknown phase {name}; phases: {', '.join(PHASES)}")
+        log(f"phase {name}")
+        t0 = time.time()
+        before = len(STATS.failures)
+        try:
+            kills = PHASES[name](root, scale)
+        except Failure as e:
+            STATS.fail(f"{name}: {e}")
+            kills = 0
+        except Exception as e:  # a bug in the suite itself must not pass silently
+            STATS.fail(f"{name}: {type(e).__name__}: {e}")
+            kills = 0
+        figures["phases"][name] = {"kills": kills, "seconds": round(time.time() - t0, 1),
+                                   "failures": len(STATS.failures) - before}
+        log(f"phase {name}: {kills} kills, {time.time() - t0:.1f} s, {len(STATS.failures) - before} failures")
+    figures["counts"] = STATS.counts
+    figures["failures"] = STATS.failures
+    figures["seconds"] = round(time.time() - started, 1)
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    if ARGS.json_out:
+        with open(ARGS.json_out, "w") as f:
+            json.dump(figures, f, indent=2, ensure_ascii=False)
+    if not ARGS.workdir:
+        for mount in ("df-srv-fs", "df-cli-fs"):
+            subprocess.run(["umount", "-l", os.path.join(root, mount)], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+    if STATS.failures:
+        log(f"FAILED: {len(STATS.failures)} check(s) failed (seed {ARGS.seed})")
+        sys.exit(1)
+    log(f"OK: every check passed in {time.time() - started:.0f} s (seed {ARGS.seed})")
+
+
+if __name__ == "__main__":
+    main()
