@@ -47,12 +47,23 @@ public struct HTTPTransport: SyncTransport {
         self.maxResponseBytes = maxResponseBytes
     }
 
+    /// One client per process. Unlike `HTTPClient.shared`, a refused or failed connection fails
+    /// the request at once instead of being retried by the pool until the request's deadline
+    /// (60 s per attempt against a server that is down): ``SyncClient`` retries with its own
+    /// backoff, and the agent needs to learn quickly that the server is unreachable.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     public func send(_ request: SyncRequest) async throws -> SyncResponse {
         var http = HTTPClientRequest(url: baseURL + request.path)
         http.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { http.headers.add(name: name, value: value) }
         if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(http, timeout: timeout)
+        let response = try await Self.client.execute(http, timeout: timeout)
         let buffer = try await response.body.collect(upTo: maxResponseBytes)
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name] = header.value }
