@@ -18,7 +18,7 @@ struct LocalWriter {
         self.replica = replica
         self.now = now
         self.materializer = Materializer(db)
-        self.counter = UInt64(try Int64.fetchOne(db, sql: "SELECT contiguous FROM replicas WHERE replica = ?",
+        self.counter = UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT contiguous FROM replicas WHERE replica = ?"),
                                                  arguments: [Data(replica.bytes)]) ?? 0)
         self.hlc = try Clock.load(db)
     }
@@ -59,11 +59,11 @@ struct LocalWriter {
 /// The persisted hybrid logical clock.
 enum Clock {
     static func load(_ db: Database) throws -> HLC {
-        HLC(raw: UInt64(bitPattern: try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'hlc'") ?? 0))
+        HLC(raw: UInt64(bitPattern: try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'hlc'")) ?? 0))
     }
 
     static func save(_ hlc: HLC, _ db: Database) throws {
-        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'hlc'", arguments: [Int64(bitPattern: hlc.raw)])
+        try db.cachedStatement(sql: "UPDATE meta SET value = ? WHERE key = 'hlc'").execute(arguments: [Int64(bitPattern: hlc.raw)])
     }
 }
 

@@ -7,6 +7,12 @@ import GRDB
 struct Materializer {
     let db: Database
     private(set) var touched: Set<EntityRef> = []
+    /// Per touched article, the fields its ops wrote: only their winners can have changed, so
+    /// an article row that exists is updated in those columns alone (the body is neither
+    /// re-read nor rewritten when another field changes).
+    private var articleFields: [String: Set<String>] = [:]
+    /// Touched articles whose tag set changed.
+    private var articleTags: Set<String> = []
     private(set) var replicasSeen: Set<ReplicaID> = []
     private(set) var applied = 0
 
@@ -37,15 +43,18 @@ struct Materializer {
                 let changed = register.apply(id: op.id, hlc: op.hlc, value: write.value, prev: write.prev)
                 try MergeState.save(changed, entity, write.field, in: db)
             }
+            if entity.kind == .article { articleFields[entity.id, default: []].formUnion(writes.map(\.field)) }
             touched.insert(entity)
         case .setAdd(let entity, let name, let element):
             var set = try MergeState.set(entity, name, in: db)
             let entry = set.add(element, id: op.id)
             try MergeState.save([(op.id, entry)], entity, name, in: db)
+            if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
         case .setRemove(let entity, let name, let element, let observed):
             var set = try MergeState.set(entity, name, in: db)
             try MergeState.save(set.remove(element, observed: observed), entity, name, in: db)
+            if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
         case .unknown:
             break // stored and passed on; nothing here understands it yet
@@ -57,36 +66,98 @@ struct Materializer {
     mutating func finish() throws {
         for entity in touched.sorted() {
             switch entity.kind {
-            case .article: try materializeArticle(entity.id)
+            case .article:
+                try updateArticle(entity.id, fields: articleFields[entity.id] ?? [], tags: articleTags.contains(entity.id))
             case .collection: try materializeCollection(entity.id)
             case .annotation: try materializeAnnotation(entity)
             }
         }
         touched = []
+        articleFields = [:]
+        articleTags = []
         for replica in replicasSeen.sorted() { try advanceContiguous(replica) }
         replicasSeen = []
     }
 
     private func advanceContiguous(_ replica: ReplicaID) throws {
         let key = Data(replica.bytes)
-        var contiguous = try Int64.fetchOne(db, sql: "SELECT contiguous FROM replicas WHERE replica = ?", arguments: [key]) ?? 0
+        var contiguous = try Int64.fetchOne(db.cachedStatement(sql: "SELECT contiguous FROM replicas WHERE replica = ?"), arguments: [key]) ?? 0
         let next = try db.cachedStatement(sql: "SELECT 1 FROM ops WHERE replica = ? AND counter = ?")
         while try Bool.fetchOne(next, arguments: [key, contiguous + 1]) != nil { contiguous += 1 }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO replicas(replica, contiguous) VALUES (?, ?)
             ON CONFLICT(replica) DO UPDATE SET contiguous = excluded.contiguous
-            """, arguments: [key, contiguous])
+            """).execute(arguments: [key, contiguous])
     }
 
     private func winners(_ entity: EntityRef) throws -> [String: Value] {
         try MergeState.fields(of: entity, in: db).compactMapValues { $0.winner?.value }
     }
 
+    /// The columns of `articles` that hold a field's winner, by field name.
+    static let articleColumns: Set<String> = [
+        "url", "title", "summary", "body", "byline", "source", "published_at", "language",
+        "captured_at", "captured_by", "read", "starred", "trashed",
+    ]
+
+    /// A field's winner as its `articles` column holds it (same conversions as
+    /// ``materializeArticle(_:)``).
+    static func column(_ field: String, _ value: Value?) -> DatabaseValueConvertible? {
+        switch field {
+        case "title", "summary", "body": value?.string ?? ""
+        case "captured_at": value?.int
+        case "read", "starred", "trashed": value?.bool ?? false
+        default: value?.string
+        }
+    }
+
+    /// Brings an article's row up to date after ops that wrote `fields` (and its tags when
+    /// `tags`). An existing row is updated in the changed columns only; a new row, or one whose
+    /// title or body lost its last value, goes through the full ``materializeArticle(_:)``.
+    private func updateArticle(_ id: String, fields: Set<String>, tags: Bool) throws {
+        let existing = try Bool.fetchOne(db.cachedStatement(sql: "SELECT trashed FROM articles WHERE id = ?"), arguments: [id])
+        guard let wasTrashed = existing else { return try materializeArticle(id) }
+        let changed = fields.intersection(Self.articleColumns).sorted()
+        var winners: [String: Value?] = [:]
+        for field in changed {
+            winners[field] = try MergeState.winner(.article(id), field, in: db)?.value
+        }
+        for field in ["title", "body"] where winners[field] != nil && winners[field]! == nil {
+            return try materializeArticle(id) // may remove the row
+        }
+        let trashed = changed.contains("trashed") ? (winners["trashed"]!?.bool ?? false) : wasTrashed
+        var assignments: [String] = []
+        var arguments: [DatabaseValueConvertible?] = []
+        for field in changed {
+            assignments.append("\"\(field)\" = ?")
+            arguments.append(Self.column(field, winners[field]!))
+        }
+        // Rule 3 depends on every op of the article: re-check it whenever a trashed article is
+        // touched (an untrashed article never has a trash conflict).
+        if trashed || changed.contains("trashed") {
+            assignments.append("trash_conflict = ?")
+            arguments.append(try trashConflict(id, trashed: trashed))
+        }
+        if !assignments.isEmpty {
+            arguments.append(id)
+            try db.cachedStatement(sql: "UPDATE articles SET \(assignments.joined(separator: ", ")) WHERE id = ?")
+                .execute(arguments: StatementArguments(arguments))
+        }
+        if tags { try materializeTags(id) }
+    }
+
+    private func materializeTags(_ id: String) throws {
+        let tags = try MergeState.set(.article(id), "tags", in: db).elements
+        try db.cachedStatement(sql: "DELETE FROM tags WHERE article = ?").execute(arguments: [id])
+        let insert = try db.cachedStatement(sql: "INSERT INTO tags(article, tag) VALUES (?, ?)")
+        for tag in tags { try insert.execute(arguments: [id, tag]) }
+    }
+
     private func materializeArticle(_ id: String) throws {
         let f = try winners(.article(id))
         guard f["title"] != nil || f["body"] != nil else {
-            try db.execute(sql: "DELETE FROM articles WHERE id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM tags WHERE article = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM articles WHERE id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM tags WHERE article = ?").execute(arguments: [id])
             return
         }
         let conflict = try trashConflict(id, trashed: f["trashed"]?.bool == true)
@@ -106,10 +177,7 @@ struct Materializer {
                 f["captured_at"]?.int, f["captured_by"]?.string, f["read"]?.bool ?? false,
                 f["starred"]?.bool ?? false, f["trashed"]?.bool ?? false, conflict,
             ])
-        let tags = try MergeState.set(.article(id), "tags", in: db).elements
-        try db.execute(sql: "DELETE FROM tags WHERE article = ?", arguments: [id])
-        let insert = try db.cachedStatement(sql: "INSERT INTO tags(article, tag) VALUES (?, ?)")
-        for tag in tags { try insert.execute(arguments: [id, tag]) }
+        try materializeTags(id)
     }
 
     /// Rule 3: a trashed article that someone worked on without having seen the trash is flagged.
@@ -126,15 +194,15 @@ struct Materializer {
 
     private func materializeCollection(_ id: String) throws {
         let f = try winners(.collection(id))
-        try db.execute(sql: "DELETE FROM memberships WHERE collection = ?", arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM memberships WHERE collection = ?").execute(arguments: [id])
         guard let name = f["name"]?.string else {
-            try db.execute(sql: "DELETE FROM collections WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM collections WHERE id = ?").execute(arguments: [id])
             return
         }
         let parent = f["parent"]?.string.flatMap { $0.isEmpty ? nil : $0 }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO collections(id, name, description, parent, trashed) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [id, name, f["description"]?.string, parent, f["trashed"]?.bool ?? false])
+            """).execute(arguments: [id, name, f["description"]?.string, parent, f["trashed"]?.bool ?? false])
         let insert = try db.cachedStatement(sql: "INSERT INTO memberships(collection, article) VALUES (?, ?)")
         for article in try MergeState.set(.collection(id), "members", in: db).elements {
             try insert.execute(arguments: [id, article])
@@ -144,14 +212,14 @@ struct Materializer {
     private func materializeAnnotation(_ entity: EntityRef) throws {
         let f = try winners(entity)
         guard let kind = f["kind"]?.string else {
-            try db.execute(sql: "DELETE FROM annotations WHERE id = ?", arguments: [entity.id])
+            try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [entity.id])
             return
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO annotations(id, article, kind, start, "end", exact, prefix, suffix, note,
                                                color, author, created_at, removed)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+            """).execute(arguments: [
                 entity.id, entity.parent, kind, f["start"]?.int, f["end"]?.int, f["exact"]?.string,
                 f["prefix"]?.string, f["suffix"]?.string, f["note"]?.string, f["color"]?.string,
                 f["author"]?.string, f["created_at"]?.int, f["removed"]?.bool ?? false,

@@ -5,11 +5,21 @@ import GRDB
 /// field or set. The decisions are made by those pure types; this file only moves rows.
 enum MergeState {
     static func register(_ entity: EntityRef, _ field: String, in db: Database) throws -> LWWRegister {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT replica, counter, hlc, vtype, value, dominated FROM registers
             WHERE kind = ? AND entity = ? AND field = ?
-            """, arguments: [entity.kind.rawValue, entity.id, field])
+            """), arguments: [entity.kind.rawValue, entity.id, field])
         return LWWRegister(versions: rows.map(version))
+    }
+
+    /// The winning version of one field (its live versions only: dominated versions carry no
+    /// value and cannot win).
+    static func winner(_ entity: EntityRef, _ field: String, in db: Database) throws -> LWWRegister.Version? {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT replica, counter, hlc, vtype, value, dominated FROM registers
+            WHERE kind = ? AND entity = ? AND field = ? AND dominated = 0 AND hlc IS NOT NULL
+            """), arguments: [entity.kind.rawValue, entity.id, field])
+        return LWWRegister(versions: rows.map(version)).winner
     }
 
     static func version(_ row: Row) -> LWWRegister.Version {
@@ -58,20 +68,20 @@ enum MergeState {
 
     /// The live versions of every field of an entity, grouped by field.
     static func fields(of entity: EntityRef, in db: Database) throws -> [String: LWWRegister] {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT field, replica, counter, hlc, vtype, value, dominated FROM registers
             WHERE kind = ? AND entity = ? AND dominated = 0 AND hlc IS NOT NULL
-            """, arguments: [entity.kind.rawValue, entity.id])
+            """), arguments: [entity.kind.rawValue, entity.id])
         var grouped: [String: [LWWRegister.Version]] = [:]
         for row in rows { grouped[row["field"], default: []].append(version(row)) }
         return grouped.mapValues { LWWRegister(versions: $0) }
     }
 
     static func set(_ entity: EntityRef, _ name: String, in db: Database) throws -> AddWinsSet {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT replica, counter, element, added, removed FROM set_entries
             WHERE kind = ? AND entity = ? AND name = ?
-            """, arguments: [entity.kind.rawValue, entity.id, name])
+            """), arguments: [entity.kind.rawValue, entity.id, name])
         var entries: [OpID: AddWinsSet.Entry] = [:]
         for row in rows {
             let id = OpID(replica: ReplicaID(bytes: Array(row["replica"] as Data))!, counter: UInt64(row["counter"] as Int64))
