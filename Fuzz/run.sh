@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the changeset/push-validation fuzzer (libFuzzer + AddressSanitizer).
-#   Fuzz/run.sh --ci            build + 45 s of fuzzing (what .ci/run does)
+#   Fuzz/run.sh --ci            build + 60 s of fuzzing (what .ci/run does)
 #   Fuzz/run.sh --seconds 3600  the long run (RELIABILITY.md)
 #   Fuzz/run.sh --build         build only; Fuzz/run.sh --replay FILE… re-runs inputs (crash repro)
 # The target is compiled with swiftc straight from the codec sources (Sources/SyncCore/Changeset,
@@ -12,12 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
-seconds=45
+seconds=60
 mode=run
 replay=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --ci) seconds=45 ;;
+    --ci) seconds=60 ;;
     --seconds) seconds="$2"; shift ;;
     --build) mode=build ;;
     --replay) mode=replay; shift; replay=("$@"); break ;;

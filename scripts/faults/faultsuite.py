@@ -193,6 +193,9 @@ class Device:
         self.replica = None
         self.token = None
 
+    def __repr__(self):
+        return self.name
+
     def env(self, failpoints=""):
         env = dict(os.environ)
         env["ARTICLESYNC_STORE"] = self.store
@@ -348,6 +351,18 @@ def account(label, server, devices, expect_absent=()):
         f"converged {len(exports) == 1}, server integrity {integrity}")
 
 
+def spawn(target, *args):
+    """A daemon thread whose uncaught exception is a failed check, not a silent dead worker."""
+    def body():
+        try:
+            target(*args)
+        except Exception as e:  # noqa: BLE001 - any crash of a worker is reported
+            STATS.fail(f"worker {getattr(target, '__name__', target)}{tuple(args)} died: {type(e).__name__}: {e}")
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return thread
+
+
 def settle(devices, rounds=2):
     """Everyone syncs until nobody has anything left: round 1 pushes, round 2 pulls the rest."""
     for _ in range(rounds):
@@ -465,9 +480,7 @@ def phase_server_kill(root, scale):
             with STATS.lock:
                 outcomes[rc] = outcomes.get(rc, 0) + 1
 
-    threads = [threading.Thread(target=worker, args=(d,), daemon=True) for d in devices]
-    for t in threads:
-        t.start()
+    threads = [spawn(worker, d) for d in devices]
     kills = {"SIGKILL": 0, "SIGTERM": 0}
     term_codes = {}
     for i in range(scale["server_kills"]):
@@ -540,9 +553,7 @@ def phase_concurrent(root, scale):
             if d.holes():
                 STATS.fail(f"{d.name}: holes after concurrent sync: {d.holes()}")
 
-    threads = [threading.Thread(target=worker, args=(d,), daemon=True) for d in devices]
-    for t in threads:
-        t.start()
+    threads = [spawn(worker, d) for d in devices]
     for t in threads:
         t.join()
     for skip in skips:

@@ -117,10 +117,7 @@ def main():
             if d.holes():
                 fs.STATS.fail(f"{d.name}: holes during soak: {d.holes()}")
 
-    threads = [threading.Thread(target=sampler, daemon=True)] + \
-              [threading.Thread(target=worker, args=(d,), daemon=True) for d in devices]
-    for t in threads:
-        t.start()
+    threads = [fs.spawn(sampler)] + [fs.spawn(worker, d) for d in devices]
     last_report = time.time()
     while any(t.is_alive() for t in threads):
         time.sleep(1)
