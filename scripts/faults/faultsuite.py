@@ -280,6 +280,13 @@ class Device:
         self.must("import", "-", stdin="\n".join(lines) + "\n")
         self.note_committed()
 
+    def article_ids(self):
+        db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=30)
+        try:
+            return {i for (i,) in db.execute("SELECT id FROM articles")}
+        finally:
+            db.close()
+
     def store_vv(self):
         """{replica hex: (count, max counter)} read straight from the store's op log."""
         db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True, timeout=30)
@@ -416,6 +423,8 @@ def phase_client_kill(root, scale):
         if server_fp:
             server.stop()
             server.start(failpoints=server_fp)
+        log(f"  kill -9 at {name}={action}" + (f" (server {server_fp})" if server_fp else "") +
+            f": {scale['fp_rounds']} rounds")
         for _ in range(scale["fp_rounds"]):
             victim = random.choice(devices)
             other = random.choice([d for d in devices if d is not victim])
@@ -440,7 +449,10 @@ def phase_client_kill(root, scale):
             server.start()
     # Random moments: a big pending import makes push and pull last long enough to be hit.
     finished_first = 0
+    log(f"  kill -9 at random moments of {scale['random_kills']} syncs")
     for i in range(scale["random_kills"]):
+        if i and i % 20 == 0:
+            log(f"    {i} of {scale['random_kills']} random kills done")
         victim = devices[i % 3]
         if i % 4 == 0:
             random.choice([d for d in devices if d is not victim]).bulk_import(scale["bulk"])
@@ -457,9 +469,58 @@ def phase_client_kill(root, scale):
         if victim.holes():
             STATS.fail(f"{victim.name}: holes after random kill: {victim.holes()}")
     STATS.add("client syncs finished before the random kill", finished_first)
+    kills += kill_local_imports(devices, scale)
     settle(devices)
     account("client-kill", server, devices)
     server.stop()
+    return kills
+
+
+def kill_local_imports(devices, scale, batch=25):
+    """kill -9 during `synccli import` (transactions of `batch` articles): the store keeps whole
+    batches only, never a half-written one; rerunning the same file completes it without
+    duplicating an article (ids are content-derived); every committed op stays."""
+    kills = 0
+    log(f"  kill -9 during local imports: {scale['import_kills']} rounds")
+    for i in range(scale["import_kills"]):
+        victim = devices[i % len(devices)]
+        rng = victim.rng
+        n = rng.randint(3, 8) * batch
+        lines = [json.dumps({"title": f"{victim.name} import {i} #{k} {rng.randrange(10**9)}",
+                             "body": random_text(rng, 60), "tags": [rng.choice(WORDS)]}, ensure_ascii=False)
+                 for k in range(n)]
+        path = f"{victim.store}.import-{i}.jsonl"
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        before = victim.article_ids()
+        own_before = victim.own_ops()
+        proc = subprocess.Popen([ARGS.synccli, "import", path, "--batch-size", str(batch)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=victim.env())
+        time.sleep(rng.uniform(0.05, 1.5))
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        STATS.add("synccli runs")
+        added = len(victim.article_ids() - before)
+        if killed:
+            kills += 1
+            STATS.add("client kills during local imports")
+            if 0 < added < n:
+                STATS.add("killed imports that had stored some whole batches")
+        if added % batch != 0:
+            STATS.fail(f"{victim.name}: import killed after {added} of {n} articles: not whole batches of {batch}")
+        if victim.holes():
+            STATS.fail(f"{victim.name}: holes after a kill during import: {victim.holes()}")
+        if victim.own_ops() < own_before:
+            STATS.fail(f"{victim.name}: own ops went back from {own_before} during a killed import")
+        report = json.loads(victim.must("import", path, "--json", "--batch-size", str(batch)))
+        if report["articlesCreated"] != n - added or report["articlesExisting"] != added:
+            STATS.fail(f"{victim.name}: rerun of a killed import created {report['articlesCreated']} and found "
+                       f"{report['articlesExisting']}, expected {n - added} and {added}")
+        if len(victim.article_ids() - before) != n:
+            STATS.fail(f"{victim.name}: after the rerun {len(victim.article_ids() - before)} of {n} articles are there")
+        victim.note_committed()
     return kills
 
 
@@ -471,19 +532,31 @@ def phase_server_kill(root, scale):
     stop = threading.Event()
     outcomes = {}
 
+    # Half the devices retry (what a laptop does), half make a single attempt, so that a kill under
+    # a sync shows up as that sync's failure: it must be a clean "unavailable" (69) or "try later"
+    # (75), never a crash, a data or protocol error, or a success for work the server lost.
+    clean = {0, 69, 75}
+
     def worker(d):
+        attempts = 1 if devices.index(d) % 2 == 0 else 10
         while not stop.is_set():
             d.local_op(shared)
             if d.rng.random() < 0.15:
                 d.bulk_import(scale["bulk"] // 4)
-            rc, _ = d.sync(attempts=10)
+            rc, err = d.sync(attempts=attempts)
             with STATS.lock:
-                outcomes[rc] = outcomes.get(rc, 0) + 1
+                key = f"attempts={attempts}: exit {rc}"
+                outcomes[key] = outcomes.get(key, 0) + 1
+            if rc not in clean:
+                STATS.fail(f"{d.name}: sync under server kills exited {rc} (expected 0, 69 or 75): {err[:300]}")
 
     threads = [spawn(worker, d) for d in devices]
     kills = {"SIGKILL": 0, "SIGTERM": 0}
     term_codes = {}
+    log(f"  {scale['server_kills']} server kills under load from {len(devices)} devices")
     for i in range(scale["server_kills"]):
+        if i and i % 20 == 0:
+            log(f"    {i} of {scale['server_kills']} server kills done")
         time.sleep(random.uniform(0.3, 1.5))
         sig = signal.SIGTERM if i % 3 == 2 else signal.SIGKILL
         rc = server.stop(sig)
@@ -496,7 +569,11 @@ def phase_server_kill(root, scale):
     stop.set()
     for t in threads:
         t.join()
-    log(f"  device sync outcomes during server kills (exit code: count): {outcomes}; SIGTERM exit codes {term_codes}")
+    log(f"  device sync outcomes during server kills: {dict(sorted(outcomes.items()))}; SIGTERM exit codes {term_codes}")
+    interrupted = sum(n for key, n in outcomes.items() if key.startswith("attempts=1:") and not key.endswith("exit 0"))
+    STATS.add("single-attempt syncs failed cleanly under a server kill", interrupted)
+    if interrupted == 0:
+        STATS.fail("server-kill: no single-attempt sync was ever interrupted: the kills missed every request")
     for name in ("server.push.after-decode", "server.push.mid-apply", "server.push.after-commit"):
         for _ in range(scale["server_fp_rounds"]):
             server.stop()
@@ -797,9 +874,9 @@ PHASES = {
 }
 
 SCALES = {
-    "short": dict(fp_rounds=6, random_kills=16, bulk=120, server_devices=4, server_kills=12, server_fp_rounds=2,
+    "short": dict(fp_rounds=6, random_kills=16, import_kills=6, bulk=120, server_devices=4, server_kills=12, server_fp_rounds=2,
                   concurrent_devices=16, concurrent_rounds=3),
-    "long": dict(fp_rounds=25, random_kills=120, bulk=300, server_devices=6, server_kills=90, server_fp_rounds=10,
+    "long": dict(fp_rounds=25, random_kills=120, import_kills=40, bulk=300, server_devices=6, server_kills=90, server_fp_rounds=10,
                  concurrent_devices=16, concurrent_rounds=12),
 }
 
