@@ -496,7 +496,12 @@ def kill_local_imports(devices, scale, batch=25):
         own_before = victim.own_ops()
         proc = subprocess.Popen([ARGS.synccli, "import", path, "--batch-size", str(batch)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=victim.env())
-        time.sleep(rng.uniform(0.05, 1.5))
+        # Kill somewhere inside a random batch: wait until `target` batches are visible (the store is
+        # WAL, readers see each commit), then a little longer. A fixed delay missed on a fast machine.
+        target = rng.randrange(n // batch)
+        while proc.poll() is None and len(victim.article_ids() - before) < target * batch:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         killed = proc.poll() is None
         if killed:
             proc.send_signal(signal.SIGKILL)

@@ -3,7 +3,8 @@
 one real syncserver for a fixed time, with random client faults (kill -9 at failpoints and at
 random moments). It stops by itself, then checks the accounting (faultsuite.account: 0 lost,
 0 duplicated, converged, integrity ok) and reports the server's memory (VmRSS over time and its
-slope after warm-up) and file descriptors (/proc/<pid>/fd count).
+slope after warm-up and over the second half: a leak keeps its slope, a cache filling up
+flattens) and file descriptors (/proc/<pid>/fd count).
 
 The server is never restarted during a soak, so its memory and fd series cover one process
 lifetime (server kills are the fault suite's job).
@@ -129,7 +130,9 @@ def main():
     fs.settle(devices)
     fs.account("soak", server, devices)
     server.stop()
-    warm = [s for s in samples if s[0] >= 0.2 * (samples[-1][0] if samples else 0)]
+    span = samples[-1][0] if samples else 0
+    warm = [s for s in samples if s[0] >= 0.2 * span]
+    late = [s for s in samples if s[0] >= 0.5 * span]  # a leak keeps its slope; a filling cache flattens
     figures = {
         "seed": seed, "minutes": args.minutes, "devices": args.devices, "faults": faults,
         "ops": fs.STATS.counts.get("ops checked", 0), "lost": fs.STATS.counts.get("lost", 0),
@@ -137,6 +140,7 @@ def main():
         "rss_mb_first": round(samples[0][1] / 1024, 1) if samples else None,
         "rss_mb_last": round(rss_end / 1024, 1), "rss_mb_max": round(max(s[1] for s in samples) / 1024, 1) if samples else None,
         "rss_slope_mb_per_hour_after_warmup": round(slope_per_hour([(t, r / 1024) for t, r, _ in warm]), 2),
+        "rss_slope_mb_per_hour_second_half": round(slope_per_hour([(t, r / 1024) for t, r, _ in late]), 2),
         "fds_first": samples[0][2] if samples else None, "fds_last": fds_end,
         "fds_max": max(s[2] for s in samples) if samples else None,
         "fd_slope_per_hour_after_warmup": round(slope_per_hour([(t, f) for t, _, f in warm]), 2),
