@@ -48,7 +48,7 @@ esac
 status=0
 "$out/changeset-fuzz" -max_total_time="$seconds" -max_len=8192 -rss_limit_mb=2048 -timeout=10 \
   -artifact_prefix="$out/crashes/" -print_final_stats=1 "$out/work" Fuzz/corpus > "$out/last-run.log" 2>&1 || status=$?
-grep -E "^#[0-9]+ +(INITED|DONE)|stat::|ERROR|SUMMARY|Test unit written|Fatal|precondition" "$out/last-run.log" || true
+grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|stat::|ERROR|SUMMARY|Test unit written|Fatal|precondition" "$out/last-run.log" || true
 if [ "$status" != 0 ] || [ -n "$(ls -A "$out/crashes")" ]; then
   echo "FUZZER FOUND A CRASH (exit $status): inputs in $out/crashes/; reproduce with Fuzz/run.sh --replay FILE" >&2
   exit 1
