@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ArticleSync fault suite: drives REAL `syncserver` and `synccli` processes on loopback,
 injects faults (kill -9 of clients at every failpoint and at random moments, SIGKILL/SIGTERM of
-the server under concurrent load, 16 devices at once, disk full on server and client, clock
+the server under concurrent load, 16 devices at once, a starved server (1 request in flight,
+tight rate limit, connection cap held by silent sockets), disk full on server and client, clock
 skew, restore from an older backup) and then checks the accounting:
 
   for every replica r: every store's VV[r] == r's own op count   (0 lost, nobody skipped)
@@ -646,6 +647,113 @@ def phase_concurrent(root, scale):
     return 0
 
 
+def metric_total(server, name, label=""):
+    """Sum of a Prometheus counter on the server's /metrics, over the series holding `label`."""
+    status, body = http(f"{server.url}/metrics")
+    if status != 200:
+        raise Failure(f"/metrics: HTTP {status}")
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith(name) and label in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def phase_starve(root, scale):
+    """A starved server: one request handled at a time (503 `overloaded`), a tight per-device rate
+    limit (429 `rate_limited`), and a small connection cap held by silent sockets that send half a
+    request and then nothing (slowloris) under a short idle timeout. Devices must get through by
+    honouring Retry-After, the silent sockets must be cut, and nothing is lost."""
+    idle = 2
+    # The silent sockets alone fill the connection cap: devices get a connection only when the
+    # idle timeout has cut some.
+    limits = {"ARTICLESYNC_MAX_CONCURRENT_REQUESTS": "1", "ARTICLESYNC_RATE_LIMIT_PER_SECOND": "3",
+              "ARTICLESYNC_RATE_LIMIT_BURST": "4", "ARTICLESYNC_MAX_CONNECTIONS": str(scale["silent_sockets"]),
+              "ARTICLESYNC_IDLE_TIMEOUT_SECONDS": str(idle)}
+    server, devices = fresh(root, "st", scale["starve_devices"])
+    shared = seed_shared(devices)
+    server.stop()
+    server.start(extra_env=limits)
+    done = threading.Event()
+    cut_after = []  # seconds from the last byte to the server closing a silent socket
+    never_cut = []
+    outcomes = {}
+
+    def silent_socket():
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        try:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
+            sent = time.time()
+            sock.settimeout(idle + 8)
+            try:
+                while sock.recv(4096):
+                    pass
+                cut_after.append(time.time() - sent)
+            except ConnectionResetError:
+                cut_after.append(time.time() - sent)
+            except socket.timeout:
+                never_cut.append(time.time() - sent)
+        finally:
+            sock.close()
+
+    def slowloris():
+        while not done.is_set():
+            batch = [spawn(silent_socket) for _ in range(scale["silent_sockets"])]
+            for t in batch:
+                t.join()
+
+    def worker(d):
+        for _ in range(scale["starve_rounds"]):
+            for _ in range(d.rng.randint(1, 3)):
+                d.local_op(shared)
+            rc, err = d.sync(attempts=30)
+            with STATS.lock:
+                outcomes[rc] = outcomes.get(rc, 0) + 1
+            if rc not in (0, 75):  # 75: still busy after every attempt, a clean "try later"
+                STATS.fail(f"{d.name}: sync on a starved server exited {rc}: {err[:300]}")
+
+    # A device in a hurry: a burst past its bucket is refused with 429 and a Retry-After.
+    burst = []
+    for _ in range(12):
+        request = urllib.request.Request(f"{server.url}/v1/libraries/{server.library}")
+        request.add_header("Authorization", f"Bearer {devices[0].token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                burst.append((response.status, None))
+        except urllib.error.HTTPError as e:
+            burst.append((e.code, e.headers.get("Retry-After")))
+    refused = [retry for code, retry in burst if code == 429]
+    if not refused or not all(r and r.isdigit() and int(r) >= 1 for r in refused):
+        STATS.fail(f"starve: a burst of 12 requests past a bucket of 4 was not refused with 429 + Retry-After: {burst}")
+    loris = spawn(slowloris)
+    threads = [spawn(worker, d) for d in devices]
+    for t in threads:
+        t.join()
+    done.set()
+    loris.join()
+    overloaded = metric_total(server, "articlesync_rejections_total", 'code="overloaded"')
+    limited = metric_total(server, "articlesync_rejections_total", 'code="rate_limited"')
+    log(f"  syncs on a starved server (exit code: count): {outcomes}; refusals: {overloaded:.0f} overloaded (503), "
+        f"{limited:.0f} rate_limited (429); {len(cut_after)} silent sockets cut after "
+        f"{max(cut_after, default=0):.1f} s at most, {len(never_cut)} never cut")
+    STATS.add("503 overloaded refusals", int(overloaded))
+    STATS.add("429 rate_limited refusals", int(limited))
+    STATS.add("silent sockets cut by the idle timeout", len(cut_after))
+    if overloaded + limited == 0:
+        STATS.fail("starve: the syncs were never refused (no 503 overloaded, no 429 rate_limited): not starved")
+    if never_cut:
+        STATS.fail(f"starve: {len(never_cut)} silent sockets were still open {idle + 8} s after their last byte "
+                   f"(idle timeout {idle} s)")
+    if not cut_after:
+        STATS.fail("starve: no silent socket was ever opened and cut")
+    if http(f"{server.url}/healthz")[0] != 200:
+        STATS.fail("starve: the server is not healthy after the starvation")
+    settle(devices)
+    account("starve", server, devices)
+    server.stop()
+    return 0
+
+
 def mount_tmpfs(path, size):
     os.makedirs(path, exist_ok=True)
     result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True, text=True)
@@ -873,6 +981,7 @@ PHASES = {
     "client-kill": phase_client_kill,
     "server-kill": phase_server_kill,
     "concurrent": phase_concurrent,
+    "starve": phase_starve,
     "disk-full": phase_disk_full,
     "clock-skew": phase_clock_skew,
     "epoch": phase_epoch,
@@ -880,9 +989,11 @@ PHASES = {
 
 SCALES = {
     "short": dict(fp_rounds=6, random_kills=16, import_kills=6, bulk=120, server_devices=4, server_kills=12, server_fp_rounds=2,
-                  concurrent_devices=16, concurrent_rounds=3),
+                  concurrent_devices=16, concurrent_rounds=3,
+                  starve_devices=6, starve_rounds=3, silent_sockets=12),
     "long": dict(fp_rounds=25, random_kills=120, import_kills=40, bulk=300, server_devices=6, server_kills=90, server_fp_rounds=10,
-                 concurrent_devices=16, concurrent_rounds=12),
+                 concurrent_devices=16, concurrent_rounds=12,
+                 starve_devices=8, starve_rounds=12, silent_sockets=16),
 }
 
 
