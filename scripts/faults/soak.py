@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bounded soak: N simulated devices (real synccli processes) make random edits and sync against
 one real syncserver for a fixed time, with random client faults (kill -9 at failpoints and at
-random moments). It stops by itself, then checks the accounting (faultsuite.account: 0 lost,
+random moments). It stops by itself, then checks the accounting (harness.account: 0 lost,
 0 duplicated, converged, integrity ok) and reports the server's memory (VmRSS over time and its
 slope after warm-up and over the second half: a leak keeps its slope, a cache filling up
 flattens) and file descriptors (/proc/<pid>/fd count).
@@ -24,7 +24,7 @@ import time
 import shutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import faultsuite as fs  # noqa: E402
+import harness as fs  # noqa: E402
 
 CLIENT_FAULTS = ["client.push.after-build=crash", "client.push.after-response=crash", "client.pull.mid-apply=crash"]
 
