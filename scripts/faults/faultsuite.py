@@ -11,8 +11,8 @@ skew, restore from an older backup) and then checks the accounting:
   `synccli export` identical on every device (converged); server.sqlite integrity ok
 
 Usage (see RELIABILITY.md):
-  python3 scripts/faults/faultsuite.py --short            # CI: ~3 min on 2 cores
-  python3 scripts/faults/faultsuite.py --long             # hundreds of kills
+  python3 scripts/faults/faultsuite.py --short            # CI: ~2 min on 2 cores
+  python3 scripts/faults/faultsuite.py --long             # hundreds of kills, ~10 min
   python3 scripts/faults/faultsuite.py --phases clock-skew,epoch --seed 7
 Exit status 0 when every check passed; the summary (and --json FILE) lists the figures.
 Python 3 standard library only. Disk-full phases need root (tmpfs mounts); skipped otherwise.
