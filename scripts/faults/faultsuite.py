@@ -35,7 +35,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from harness import (DAY, HOUR, STATS, WORDS, YEAR, Device, Failure, Server, account, fill, fresh,  # noqa: E402
+from harness import (DAY, HOUR, STATS, WORDS, YEAR, Device, Failure, Server, account, enrol_and_start, fill, fresh,  # noqa: E402
                      http, log, metric_total, mount_tmpfs, random_text, seed_shared, settle, spawn)
 
 # ---------------------------------------------------------------------------------------------
@@ -397,12 +397,7 @@ def phase_disk_full(root, scale):
         b = Device(root, server, "df-b")
         c = Device(root, server, "df-c", store_dir=cli_mount)
         devices = [a, b, c]
-        for d in devices:
-            d.token = server.enroll(d.name)
-        server.start()
-        for d in devices:
-            d.replica = json.loads(d.must("init", "--name", d.name, "--json"))["replica"]
-            d.remote()
+        enrol_and_start(server, devices)
         seed_shared(devices)  # everyone holds some articles before the disk fills
 
         # --- server disk full

@@ -367,13 +367,19 @@ def fresh(root, name, n, offsets=None, store_dir=None, server_dir_root=None):
     server = Server(server_dir_root or root, name)
     server.create()
     devices = [Device(root, server, f"{name}-d{i}", (offsets or {}).get(i, 0), store_dir) for i in range(n)]
+    enrol_and_start(server, devices)
+    return server, devices
+
+
+def enrol_and_start(server, devices):
+    """Enrols every device on the (created, stopped) server, starts it, inits each store and
+    points it at the server."""
     for d in devices:
         d.token = server.enroll(d.name)
     server.start()
     for d in devices:
         d.replica = json.loads(d.must("init", "--name", d.name, "--json"))["replica"]
         d.remote()
-    return server, devices
 
 
 def seed_shared(devices, n=3):
