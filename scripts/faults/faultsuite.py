@@ -651,6 +651,8 @@ def main():
         except Exception as e:  # a bug in the suite itself must not pass silently
             STATS.fail(f"{name}: {type(e).__name__}: {e}")
             kills = 0
+        finally:
+            h.stop_all_servers()
         figures["phases"][name] = {"kills": kills, "seconds": round(time.time() - t0, 1),
                                    "failures": len(STATS.failures) - before}
         log(f"phase {name}: {kills} kills, {time.time() - t0:.1f} s, {len(STATS.failures) - before} failures")

@@ -46,6 +46,13 @@ class Stats:
 
 STATS = Stats()
 ARGS = None
+SERVERS = []  # every Server made, so that a phase that fails half-way leaves no process behind
+
+
+def stop_all_servers():
+    for server in SERVERS:
+        if server.alive():
+            server.stop(signal.SIGKILL)
 
 
 def log(message):
@@ -85,6 +92,7 @@ class Server:
         self.logpath = os.path.join(root, name + ".log")
         self.library = "lib"
         self.tokens = []
+        SERVERS.append(self)
 
     def admin(self, *args):
         result = subprocess.run([ARGS.syncserver, *args, "--data", self.dir], capture_output=True, text=True, timeout=60)
