@@ -30,13 +30,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from harness import (DAY, HOUR, STATS, WORDS, YEAR, Device, Failure, Server, account, enrol_and_start, fill, fresh,  # noqa: E402
-                     http, log, metric_total, mount_tmpfs, random_text, seed_shared, settle, spawn)
+from harness import (DAY, HOUR, STATS, YEAR, Device, Failure, Server, account, enrol_and_start, fill, fresh,  # noqa: E402
+                     http, log, metric_total, mount_tmpfs, seed_shared, settle, spawn)
 
 # ---------------------------------------------------------------------------------------------
 # Phases
@@ -122,12 +120,9 @@ def kill_local_imports(devices, scale, batch=25):
         victim = devices[i % len(devices)]
         rng = victim.rng
         n = rng.randint(3, 8) * batch
-        lines = [json.dumps({"title": f"{victim.name} import {i} #{k} {rng.randrange(10**9)}",
-                             "body": random_text(rng, 60), "tags": [rng.choice(WORDS)]}, ensure_ascii=False)
-                 for k in range(n)]
         path = f"{victim.store}.import-{i}.jsonl"
         with open(path, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write(victim.library_lines(n, label=f"import {i}"))
         before = victim.article_ids()
         own_before = victim.own_ops()
         proc = subprocess.Popen([h.ARGS.synccli, "import", path, "--batch-size", str(batch)],
@@ -311,11 +306,12 @@ def phase_starve(root, scale):
             try:
                 while sock.recv(4096):
                     pass
-                cut_after.append(time.time() - sent)
             except ConnectionResetError:
-                cut_after.append(time.time() - sent)
+                pass  # closed with a reset: cut all the same
             except socket.timeout:
                 never_cut.append(time.time() - sent)
+                return
+            cut_after.append(time.time() - sent)
         finally:
             sock.close()
 
@@ -338,13 +334,9 @@ def phase_starve(root, scale):
     # A device in a hurry: a burst past its bucket is refused with 429 and a Retry-After.
     burst = []
     for _ in range(12):
-        request = urllib.request.Request(f"{server.url}/v1/libraries/{server.library}")
-        request.add_header("Authorization", f"Bearer {devices[0].token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                burst.append((response.status, None))
-        except urllib.error.HTTPError as e:
-            burst.append((e.code, e.headers.get("Retry-After")))
+        status, headers, _ = http(f"{server.url}/v1/libraries/{server.library}", token=devices[0].token, timeout=10,
+                                  with_headers=True)
+        burst.append((status, headers.get("Retry-After")))
     refused = [retry for code, retry in burst if code == 429]
     if not refused or not all(r and r.isdigit() and int(r) >= 1 for r in refused):
         STATS.fail(f"starve: a burst of 12 requests past a bucket of 4 was not refused with 429 + Retry-After: {burst}")

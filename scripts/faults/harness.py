@@ -65,15 +65,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(url, token=None, timeout=5):
+def http(url, token=None, timeout=5, with_headers=False):
+    """(status, body), or (status, headers, body) with `with_headers`; HTTP errors are answers."""
     request = urllib.request.Request(url)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
+            status, headers, body = response.status, response.headers, response.read()
     except urllib.error.HTTPError as e:
-        return e.code, e.read()
+        status, headers, body = e.code, e.headers, e.read()
+    return (status, headers, body) if with_headers else (status, body)
 
 
 def random_text(rng, words):
@@ -264,12 +266,16 @@ class Device:
             self.must("edit", rng.choice(pool), "--enable-star" if rng.random() < 0.5 else "--disable-star")
         self.note_committed()
 
+    def library_lines(self, n, label="bulk", body_words=60):
+        """n new random articles as a JSON Lines library file (the `synccli import` format)."""
+        rng = self.rng
+        lines = [json.dumps({"title": f"{self.name} {label} {rng.randrange(10**9)}", "body": random_text(rng, body_words),
+                             "tags": [rng.choice(WORDS)]}, ensure_ascii=False) for _ in range(n)]
+        return "\n".join(lines) + "\n"
+
     def bulk_import(self, n, body_words=60):
         """n new articles in one command: long pushes and pulls (wider windows for random kills)."""
-        rng = self.rng
-        lines = [json.dumps({"title": f"{self.name} bulk {rng.randrange(10**9)}", "body": random_text(rng, body_words),
-                             "tags": [rng.choice(WORDS)]}, ensure_ascii=False) for _ in range(n)]
-        self.must("import", "-", stdin="\n".join(lines) + "\n")
+        self.must("import", "-", stdin=self.library_lines(n, body_words=body_words))
         self.note_committed()
 
     def article_ids(self):

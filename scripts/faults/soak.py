@@ -24,7 +24,7 @@ import time
 import shutil
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as fs  # noqa: E402
+import harness as h  # noqa: E402
 
 CLIENT_FAULTS = ["client.push.after-build=crash", "client.push.after-response=crash", "client.pull.mid-apply=crash"]
 
@@ -67,14 +67,14 @@ def main():
     os.makedirs(os.path.join(root, "bin"), exist_ok=True)
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     random.seed(seed)
-    fs.ARGS = argparse.Namespace(seed=seed, synccli=os.path.join(root, "bin", "synccli"),
+    h.ARGS = argparse.Namespace(seed=seed, synccli=os.path.join(root, "bin", "synccli"),
                                  syncserver=os.path.join(root, "bin", "syncserver"))
     for name in ("synccli", "syncserver"):
         shutil.copy2(os.path.join(bindir, name), os.path.join(root, "bin", name))
 
-    fs.log(f"soak: {args.devices} devices, {args.minutes} min, fault rate {args.fault_rate}, seed {seed}, in {root}")
-    server, devices = fs.fresh(root, "soak", args.devices)
-    shared = fs.seed_shared(devices)
+    h.log(f"soak: {args.devices} devices, {args.minutes} min, fault rate {args.fault_rate}, seed {seed}, in {root}")
+    server, devices = h.fresh(root, "soak", args.devices)
+    shared = h.seed_shared(devices)
     pid = server.proc.pid
     deadline = time.time() + args.minutes * 60
     started = time.time()
@@ -114,29 +114,29 @@ def main():
                     faults["syncs"] += 1
                     if rc != 0:
                         faults["sync errors"] += 1
-                        fs.log(f"  {d.name}: sync exited {rc}: {err[:200]}")
+                        h.log(f"  {d.name}: sync exited {rc}: {err[:200]}")
             if d.holes():
-                fs.STATS.fail(f"{d.name}: holes during soak: {d.holes()}")
+                h.STATS.fail(f"{d.name}: holes during soak: {d.holes()}")
 
-    threads = [fs.spawn(sampler)] + [fs.spawn(worker, d) for d in devices]
+    threads = [h.spawn(sampler)] + [h.spawn(worker, d) for d in devices]
     last_report = time.time()
     while any(t.is_alive() for t in threads):
         time.sleep(1)
         if time.time() - last_report > 60 and samples:
             last_report = time.time()
             t, rss, fds = samples[-1]
-            fs.log(f"  t={t:.0f}s server VmRSS {rss / 1024:.1f} MB, fds {fds}, {faults}")
+            h.log(f"  t={t:.0f}s server VmRSS {rss / 1024:.1f} MB, fds {fds}, {faults}")
     rss_end, fds_end = proc_sample(pid)
-    fs.settle(devices)
-    fs.account("soak", server, devices)
+    h.settle(devices)
+    h.account("soak", server, devices)
     server.stop()
     span = samples[-1][0] if samples else 0
     warm = [s for s in samples if s[0] >= 0.2 * span]
     late = [s for s in samples if s[0] >= 0.5 * span]  # a leak keeps its slope; a filling cache flattens
     figures = {
         "seed": seed, "minutes": args.minutes, "devices": args.devices, "faults": faults,
-        "ops": fs.STATS.counts.get("ops checked", 0), "lost": fs.STATS.counts.get("lost", 0),
-        "duplicated": fs.STATS.counts.get("duplicated", 0), "samples": len(samples),
+        "ops": h.STATS.counts.get("ops checked", 0), "lost": h.STATS.counts.get("lost", 0),
+        "duplicated": h.STATS.counts.get("duplicated", 0), "samples": len(samples),
         "rss_mb_first": round(samples[0][1] / 1024, 1) if samples else None,
         "rss_mb_last": round(rss_end / 1024, 1), "rss_mb_max": round(max(s[1] for s in samples) / 1024, 1) if samples else None,
         "rss_slope_mb_per_hour_after_warmup": round(slope_per_hour([(t, r / 1024) for t, r, _ in warm]), 2),
@@ -144,7 +144,7 @@ def main():
         "fds_first": samples[0][2] if samples else None, "fds_last": fds_end,
         "fds_max": max(s[2] for s in samples) if samples else None,
         "fd_slope_per_hour_after_warmup": round(slope_per_hour([(t, f) for t, _, f in warm]), 2),
-        "failures": fs.STATS.failures,
+        "failures": h.STATS.failures,
     }
     print(json.dumps(figures, indent=2))
     if args.json_out:
@@ -152,7 +152,7 @@ def main():
             json.dump({**figures, "series": samples}, f, indent=2)
     if not args.workdir:
         shutil.rmtree(root, ignore_errors=True)
-    sys.exit(1 if fs.STATS.failures else 0)
+    sys.exit(1 if h.STATS.failures else 0)
 
 
 if __name__ == "__main__":
