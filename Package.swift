@@ -81,10 +81,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // Replays the standard bench workload (scripts/bench/workload.py) through the public Store API.
-        .target(name: "BenchKit", dependencies: ["SyncCore"]),
+        .target(name: "BenchKit", dependencies: ["SyncCore", .product(name: "Crypto", package: "swift-crypto")]),
         // `articlesync-bench`: the standard workload on three stores through a real syncserver (BENCHMARKS.md).
         .executableTarget(name: "BenchE2E", dependencies: ["BenchKit", "SyncCore"], path: "Sources/BenchE2E"),
         .testTarget(

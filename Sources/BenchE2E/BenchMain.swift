@@ -9,7 +9,9 @@ import SyncCore
 //
 // Options: --size small|medium|large (default medium) | --workload FILE, --seed N (42),
 //          --server PATH (default: syncserver next to this executable), --dir DIR (kept),
-//          --json-out FILE, --noop-repeats N (30), --push-concurrently
+//          --json-out FILE, --noop-repeats N (30), --push-concurrently,
+//          --deterministic (replica ids, clocks and ids from the workload: identical dumps every run),
+//          --dump-dir DIR (write each store's canonicalDump() there after convergence)
 
 struct Options {
     var size = "medium"
@@ -20,6 +22,8 @@ struct Options {
     var jsonOut: String?
     var noopRepeats = 30
     var concurrentPush = false
+    var deterministic = false
+    var dumpDir: String?
 
     init(_ args: [String]) throws {
         var it = args.dropFirst().makeIterator()
@@ -37,8 +41,10 @@ struct Options {
             case "--json-out": jsonOut = try value(arg)
             case "--noop-repeats": noopRepeats = Int(try value(arg)) ?? 30
             case "--push-concurrently": concurrentPush = true
+            case "--deterministic": deterministic = true
+            case "--dump-dir": dumpDir = try value(arg)
             case "-h", "--help":
-                print("usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE]")
+                print("usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]")
                 exit(0)
             default: throw BenchError("unknown argument \(arg)")
             }
@@ -163,8 +169,14 @@ struct BenchMain {
         var stores: [String: Store] = [:]
         var clients: [String: SyncClient] = [:]
         let counter = CountingTransport(HTTPTransport(baseURL: url))
+        let clock = WorkloadClock()
+        if options.deterministic { replay.clock = clock }
         for name in ["A", "B", "C"] {
-            let store = try Store.create(at: base + "/\(name).sqlite", name: "bench-\(name)")
+            let path = base + "/\(name).sqlite"
+            let store = options.deterministic
+                ? try Store.create(at: path, name: "bench-\(name)", replica: Deterministic.replica(name), now: clock.now,
+                                   identifiers: SeededIdentifiers(seed: "bench-\(name)").make)
+                : try Store.create(at: path, name: "bench-\(name)")
             try store.setRemote(Remote(url: url, library: "bench"), token: tokens[name]!)
             stores[name] = store
             clients[name] = try SyncClient(store: store, transport: counter, retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.05))
@@ -216,7 +228,11 @@ struct BenchMain {
                 return (r.emittedOps, ["applied": Double(r.totalApplied), "skipped": Double(r.totalSkipped)])
             }
         }
-        // P5 all push, all pull until converged.
+        // P5 all push, all pull until converged. A deterministic clock now reads the workload's last
+        // timestamp, so that no replica sees another's ops as coming from its future.
+        if options.deterministic, let last = (workload.base + workload.streams.values.joined()).map(\.ts).max() {
+            clock.set(UInt64(last))
+        }
         let convergeStart = phases.count
         if options.concurrentPush {
             try await phase("A+B+C push (concurrent)") {
@@ -254,6 +270,11 @@ struct BenchMain {
         let convergePhases = phases[convergeStart...]
         let convergeSeconds = convergePhases.reduce(0) { $0 + $1.seconds }
         let convergeBytes = convergePhases.reduce(0) { $0 + $1.bytesSent + $1.bytesReceived }
+        if let dumpDir = options.dumpDir {
+            try FileManager.default.createDirectory(atPath: dumpDir, withIntermediateDirectories: true)
+            for n in names { try stores[n]!.canonicalDump().write(toFile: dumpDir + "/\(n).dump", atomically: true, encoding: .utf8) }
+            log("canonical dumps written to \(dumpDir)")
+        }
         log(String(format: "converged: %@ after %d pull round(s); push all + pull all %.3f s, %d bytes on the wire",
                    converged ? "yes (identical canonicalDump)" : "NO", round, convergeSeconds, convergeBytes))
 

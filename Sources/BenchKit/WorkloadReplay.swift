@@ -175,6 +175,9 @@ public final class WorkloadReplay {
     public private(set) var collectionIDs: [String: String] = [:]
     /// workload annotation id → our annotation id (filled as streams are replayed).
     public private(set) var annotationIDs: [String: String] = [:]
+    /// When set, the stores' clock: set to the base's first `ts` for the import and to each
+    /// stream op's `ts` before it is replayed (see ``Deterministic``).
+    public var clock: WorkloadClock?
 
     public init(_ workload: Workload) {
         self.workload = workload
@@ -218,6 +221,7 @@ public final class WorkloadReplay {
     @discardableResult
     public func replayBase(on store: Store) throws -> ImportReport {
         let records = libraryRecords()
+        if let first = workload.base.first { clock?.set(UInt64(first.ts)) }
         let report = try store.importLibrary(records.enumerated().map { (line: $0.offset + 1, record: $0.element) })
         for r in records where r.type == "collection" { collectionIDs[r.id!] = r.id! }
         return report
@@ -236,6 +240,7 @@ public final class WorkloadReplay {
 
         for op in ops {
             let kind = op.op
+            clock?.set(UInt64(op.ts))
             let opStarted = Date()
             defer { report.secondsByKind[kind, default: 0] += Date().timeIntervalSince(opStarted) }
             do {

@@ -44,7 +44,7 @@ extension Store {
     /// Highlights a passage; returns the annotation id.
     @discardableResult
     public func highlight(article id: String, _ target: HighlightTarget, note: String? = nil, color: String? = nil) throws -> String {
-        let annotation = Identifier.make(now: now())
+        let annotation = newIdentifier()
         let author = try name()
         let now = Int64(self.now())
         try local { w in
@@ -83,7 +83,7 @@ extension Store {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError(.invalidInput, "a note cannot be empty")
         }
-        let annotation = Identifier.make(now: now())
+        let annotation = newIdentifier()
         let author = try name()
         let now = Int64(self.now())
         try local { w in

@@ -7,7 +7,7 @@ extension Store {
     public func createCollection(name: String, parent: String? = nil, description: String? = nil) throws -> String {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw StoreError(.invalidInput, "a collection needs a name") }
-        let id = Identifier.make(now: now())
+        let id = newIdentifier()
         try local { w in
             if let parent { try Self.requireCollection(parent, w.db) }
             var writes = [FieldWrite("name", .string(name)), FieldWrite("parent", .string(parent ?? ""))]

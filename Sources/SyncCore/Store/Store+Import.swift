@@ -78,7 +78,7 @@ extension Store {
         let collectionOps = try local { w -> Int in
             let before = w.counter
             for c in collections {
-                let id = c.id ?? Identifier.make(now: UInt64(now))
+                let id = c.id ?? newIdentifier()
                 if try String.fetchOne(w.db, sql: "SELECT id FROM collections WHERE id = ?", arguments: [id]) != nil { continue }
                 var writes = [FieldWrite("name", .string(c.name ?? "")), FieldWrite("parent", .string(c.parent ?? ""))]
                 if let d = c.description { writes.append(FieldWrite("description", .string(d))) }
@@ -94,7 +94,7 @@ extension Store {
             let part = try local { w -> ImportReport in
                 var part = ImportReport()
                 let before = w.counter
-                for r in batch { try Self.importArticle(r, &w, &part, name: name, now: now) }
+                for r in batch { try Self.importArticle(r, &w, &part, name: name, now: now, newIdentifier: newIdentifier) }
                 part.ops = Int(w.counter - before)
                 return part
             }
@@ -108,7 +108,8 @@ extension Store {
         return report
     }
 
-    static func importArticle(_ r: LibraryRecord, _ w: inout LocalWriter, _ report: inout ImportReport, name: String, now: Int64) throws {
+    static func importArticle(_ r: LibraryRecord, _ w: inout LocalWriter, _ report: inout ImportReport, name: String, now: Int64,
+                              newIdentifier: () -> String) throws {
         let draft = ArticleDraft(url: r.url, title: r.title ?? "", summary: r.summary ?? "", body: r.body ?? "",
                                  byline: r.byline, source: r.source, publishedAt: r.published_at, language: r.language)
         let (id, created) = try emitArticle(&w, draft, tags: try normalizedTags(r.tags ?? []),
@@ -130,7 +131,7 @@ extension Store {
             }
         }
         for a in r.annotations ?? [] {
-            let annotationID = a.id ?? Identifier.make(now: UInt64(now))
+            let annotationID = a.id ?? newIdentifier()
             if try String.fetchOne(w.db, sql: "SELECT id FROM annotations WHERE id = ?", arguments: [annotationID]) != nil { continue }
             var writes = [FieldWrite("kind", .string(a.kind)), FieldWrite("author", .string(a.author ?? name)),
                           FieldWrite("created_at", .int(a.created_at ?? now))]

@@ -26,6 +26,9 @@ public final class Store: Sendable {
     let now: @Sendable () -> UInt64
     /// How far beyond our clock a remote op's timestamp may be before it is refused.
     public let maxClockSkewMillis: UInt64
+    /// Makes the random ids of new collections and annotations (UUIDv7 from the clock); injectable
+    /// so that a benchmark or a test can replay a workload deterministically.
+    let identifiers: @Sendable (UInt64) -> String
 
     public static let defaultMaxClockSkewMillis: UInt64 = 10 * 60 * 1000
 
@@ -34,18 +37,24 @@ public final class Store: Sendable {
     }
 
     init(path: String, pool: DatabasePool, replica: ReplicaID, now: @escaping @Sendable () -> UInt64,
-         maxClockSkewMillis: UInt64) {
+         maxClockSkewMillis: UInt64, identifiers: @escaping @Sendable (UInt64) -> String) {
         self.path = path
         self.pool = pool
         self.replica = replica
         self.now = now
         self.maxClockSkewMillis = maxClockSkewMillis
+        self.identifiers = identifiers
     }
 
-    /// Creates a new store with a fresh replica id. Refuses to overwrite an existing one.
-    public static func create(at path: String, name: String? = nil,
+    /// A new id for a collection or an annotation.
+    func newIdentifier() -> String { identifiers(now()) }
+
+    /// Creates a new store with a fresh replica id (or `replica`, for deterministic benchmark
+    /// replays: two stores must never share one). Refuses to overwrite an existing one.
+    public static func create(at path: String, name: String? = nil, replica: ReplicaID? = nil,
                               now: @escaping @Sendable () -> UInt64 = Store.systemClock,
-                              maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis) throws -> Store {
+                              maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis,
+                              identifiers: @escaping @Sendable (UInt64) -> String = Identifier.make) throws -> Store {
         if FileManager.default.fileExists(atPath: path) {
             throw StoreError(.alreadyExists, "a store already exists at \(path)")
         }
@@ -54,18 +63,20 @@ public final class Store: Sendable {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let pool = try openPool(path)
-        let replica = ReplicaID.random()
+        let replica = replica ?? ReplicaID.random()
         try pool.write { db in
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('replica', ?), ('name', ?), ('hlc', 0), ('created_at', ?)",
                            arguments: [Data(replica.bytes), name ?? ProcessInfo.processInfo.hostName, Int64(now())])
             try db.execute(sql: "INSERT INTO replicas(replica, contiguous) VALUES (?, 0)", arguments: [Data(replica.bytes)])
         }
-        return Store(path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis)
+        return Store(path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis,
+                     identifiers: identifiers)
     }
 
     /// Opens an existing store.
     public static func open(at path: String, now: @escaping @Sendable () -> UInt64 = Store.systemClock,
-                            maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis) throws -> Store {
+                            maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis,
+                            identifiers: @escaping @Sendable (UInt64) -> String = Identifier.make) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(.notInitialized, "no store at \(path): run `synccli init` first, or pass --store")
         }
@@ -77,7 +88,8 @@ public final class Store: Sendable {
         guard let data, let replica = ReplicaID(bytes: Array(data)) else {
             throw StoreError(.unreadable, "\(path) is not an ArticleSync store (no replica id)")
         }
-        return Store(path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis)
+        return Store(path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis,
+                     identifiers: identifiers)
     }
 
     static func openPool(_ path: String) throws -> DatabasePool {
