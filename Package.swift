@@ -1,11 +1,25 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
+
+// The module graph (README, "Code layout"). Laptop side, in Sources/SyncCore/:
+//   SyncModel ← SyncWire ← SyncStore ← SyncClientKit ← synccli
+//   (SyncFailpoints is used by the client and the server's SQLite store)
+// Server side, in Sources/SyncServer/:
+//   SyncModel, SyncWire ← ServerStorage ← ServerStoreSQLite
+//                        ← SyncServerKit (HTTP) ← SyncServerCommands ← syncserver
+// The server never links SyncStore (GRDB's laptop store, FTS) or SyncClientKit (AsyncHTTPClient);
+// scripts/check-modules.py checks that, and that the pure modules import no storage or network.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
 
 let package = Package(
     name: "ArticleSync",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "SyncCore", targets: ["SyncCore"]),
+        .library(name: "SyncCore", targets: ["SyncModel", "SyncWire", "SyncStore", "SyncClientKit"]),
         .executable(name: "synccli", targets: ["synccli"]),
         .executable(name: "syncserver", targets: ["SyncServer"]),
         // Benchmarks: the end-to-end bench, and BenchKit for the micro-benchmark package in Benchmarks/.
@@ -27,70 +41,181 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        // MARK: laptop side
+
+        // Values, ids, clocks and the pure merge rules: no storage, no network.
         .target(
-            name: "SyncCore",
+            name: "SyncModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/SyncCore/Model",
+            swiftSettings: strict
+        ),
+        // Changeset frames, the op codec and the HTTP vocabulary client and server share.
+        .target(
+            name: "SyncWire",
+            dependencies: ["SyncModel", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/SyncCore/Wire",
+            swiftSettings: strict
+        ),
+        // Named crash points for the fault suite (RELIABILITY.md), off unless ARTICLESYNC_FAILPOINTS says.
+        .target(name: "SyncFailpoints", path: "Sources/SyncCore/Failpoints", swiftSettings: strict),
+        // The laptop's SQLite store (GRDB): op log, merge state, library, Arabic search, import/export.
+        .target(
+            name: "SyncStore",
             dependencies: [
-                "CZlib",
+                "SyncModel", "SyncWire",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SyncCore/Store",
+            swiftSettings: strict
+        ),
+        // Push/pull against a sync server, the agent, the HTTP transport (AsyncHTTPClient).
+        .target(
+            name: "SyncClientKit",
+            dependencies: [
+                "SyncModel", "SyncWire", "SyncStore", "SyncFailpoints",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SyncCore/Client",
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "synccli",
             dependencies: [
-                "SyncCore",
+                "SyncModel", "SyncWire", "SyncStore", "SyncClientKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: strict
         ),
-        // The sync server: everything lives in SyncServerKit (so tests can build the same app);
-        // the executable is a thin @main (hummingbird-template layout).
+
+        // MARK: server side
+
+        // What the server keeps, behind a small protocol (one backend per deployment).
+        .target(
+            name: "ServerStorage",
+            dependencies: ["SyncModel", "SyncWire", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Sources/SyncServer/Storage",
+            swiftSettings: strict
+        ),
+        // The embedded backend: one SQLite file in the data directory.
+        .target(
+            name: "ServerStoreSQLite",
+            dependencies: [
+                "ServerStorage", "SyncModel", "SyncWire", "SyncFailpoints",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/SyncServer/SQLite",
+            swiftSettings: strict
+        ),
+        // The HTTP server (Hummingbird): routes, authorisation, limits, metrics.
         .target(
             name: "SyncServerKit",
             dependencies: [
-                "SyncCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ServerStorage", "SyncModel", "SyncWire", "SyncFailpoints",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            path: "Sources/SyncServer/Kit",
+            swiftSettings: strict
+        ),
+        // `syncserver serve` and the admin commands; picks the storage backend.
+        .target(
+            name: "SyncServerCommands",
+            dependencies: [
+                "SyncServerKit", "ServerStorage", "ServerStoreSQLite", "SyncModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/SyncServer/Commands",
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "SyncServer",
-            dependencies: ["SyncServerKit"]
+            dependencies: ["SyncServerCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/SyncServer/Main",
+            swiftSettings: strict
+        ),
+
+        // MARK: benchmarks and the process harness
+
+        // Real syncserver/synccli processes, scratch directories: shared by the tests and the bench.
+        .target(
+            name: "TestHarness",
+            dependencies: ["SyncModel", "SyncStore", "SyncClientKit"],
+            swiftSettings: strict
+        ),
+        // Replays the standard bench workload (scripts/bench/workload.py) through the public Store API.
+        .target(
+            name: "BenchKit",
+            dependencies: ["SyncModel", "SyncWire", "SyncStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // `articlesync-bench`: the standard workload on three stores through a real syncserver (BENCHMARKS.md).
+        .executableTarget(
+            name: "BenchE2E",
+            dependencies: ["BenchKit", "TestHarness", "SyncModel", "SyncStore", "SyncClientKit"],
+            swiftSettings: strict
+        ),
+
+        // MARK: tests (one suite per module, plus end to end)
+
+        .testTarget(name: "SyncModelTests", dependencies: ["SyncModel", "TestHarness"]),
+        .testTarget(name: "SyncWireTests", dependencies: ["SyncWire", "SyncModel", "CZlib", "TestHarness"]),
+        .testTarget(
+            name: "SyncStoreTests",
+            dependencies: ["SyncStore", "SyncModel", "SyncWire", "TestHarness", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
-            name: "SyncCoreTests",
-            dependencies: ["SyncCore", .product(name: "GRDB", package: "GRDB.swift")],
-            resources: [.copy("Fixtures")]
+            name: "SyncClientTests",
+            dependencies: [
+                "SyncClientKit", "SyncStore", "SyncModel", "SyncWire", "SyncServerKit", "ServerStorage", "ServerStoreSQLite",
+                "TestHarness",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SyncServerTests",
             dependencies: [
-                "SyncServerKit",
-                "SyncCore",
+                "SyncServerKit", "SyncServerCommands", "ServerStorage", "ServerStoreSQLite", "SyncModel", "SyncWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Replays the standard bench workload (scripts/bench/workload.py) through the public Store API.
-        .target(name: "BenchKit", dependencies: ["SyncCore", .product(name: "Crypto", package: "swift-crypto")]),
-        // `articlesync-bench`: the standard workload on three stores through a real syncserver (BENCHMARKS.md).
-        .executableTarget(name: "BenchE2E", dependencies: ["BenchKit", "SyncCore"], path: "Sources/BenchE2E"),
+        // What every server storage backend must do; a new backend adds itself to `Backends.all`.
+        .testTarget(
+            name: "ServerStoreConformanceTests",
+            dependencies: [
+                "ServerStorage", "ServerStoreSQLite", "SyncServerKit", "SyncModel", "SyncWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SyncCore", "BenchKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SyncModel", "SyncStore", "SyncClientKit", "BenchKit", "TestHarness"]
         ),
     ]
 )

@@ -3,10 +3,11 @@
 #   Fuzz/run.sh --ci            build + 60 s of fuzzing (what .ci/run does)
 #   Fuzz/run.sh --seconds 3600  the long run (RELIABILITY.md)
 #   Fuzz/run.sh --build         build only; Fuzz/run.sh --replay FILE… re-runs inputs (crash repro)
-# The target is compiled with swiftc straight from the codec sources (Sources/SyncCore/Changeset,
-# Sources/SyncCore/Model) plus the server's pure push validation
-# (Sources/SyncServerKit/Routes/PushValidation.swift), with Fuzz/Shim/Crypto.swift standing in
-# for swift-crypto's SHA256: ~15 s on 2 cores, instead of instrumenting every package dependency.
+# The target is built with swiftc from the pure modules themselves: SyncModel
+# (Sources/SyncCore/Model) and SyncWire (Sources/SyncCore/Wire, the codec and the server's push
+# validation), each compiled as its own module with coverage and AddressSanitizer, with
+# Fuzz/Shim/Crypto.swift standing in for swift-crypto's SHA256: ~20 s on 2 cores, instead of
+# instrumenting every package dependency.
 # Work files go to .build-fuzz/ (growing corpus in work/, crashing inputs in crashes/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,15 +28,25 @@ while [ $# -gt 0 ]; do
 done
 
 out=.build-fuzz
-mkdir -p "$out/shim" "$out/work" "$out/crashes"
+mkdir -p "$out/shim" "$out/modules" "$out/work" "$out/crashes"
 started=$(date +%s)
+features=(-enable-upcoming-feature ExistentialAny -enable-upcoming-feature InternalImportsByDefault
+          -enable-upcoming-feature MemberImportVisibility)
 swiftc -parse-as-library -emit-library -static -module-name Crypto Fuzz/Shim/Crypto.swift \
   -emit-module -emit-module-path "$out/shim/Crypto.swiftmodule" -o "$out/shim/libCrypto.a"
+module() { # name, sources…
+  local name=$1; shift
+  swiftc -parse-as-library -emit-library -static -sanitize=fuzzer,address -g -O -enable-testing "${features[@]}" \
+    -module-name "$name" -I "$out/shim" -I "$out/modules" -I Sources/CZlib "$@" \
+    -emit-module -emit-module-path "$out/modules/$name.swiftmodule" -o "$out/modules/lib$name.a" \
+    2> >(grep -v "Cannot export local symbol" >&2)
+}
+module SyncModel $(find Sources/SyncCore/Model -name '*.swift')
+module SyncWire $(find Sources/SyncCore/Wire -name '*.swift')
 # (ld.gold warns about every ASan helper symbol; those lines are noise)
 swiftc -parse-as-library -sanitize=fuzzer,address -g -O -module-name FuzzChangeset \
-  -I "$out/shim" -L "$out/shim" -lCrypto -I Sources/CZlib -lz \
-  Sources/SyncCore/Changeset/*.swift Sources/SyncCore/Model/*.swift \
-  Sources/SyncServerKit/Routes/PushValidation.swift Fuzz/Harness/ChangesetFuzz.swift \
+  -I "$out/shim" -I "$out/modules" -I Sources/CZlib -L "$out/shim" -L "$out/modules" \
+  -lSyncWire -lSyncModel -lCrypto -lz Fuzz/Harness/ChangesetFuzz.swift \
   -o "$out/changeset-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
 echo "fuzz target built in $(( $(date +%s) - started )) s: $out/changeset-fuzz"
 

@@ -21,7 +21,7 @@ done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/.build/debug"
-SEED="$ROOT/Tests/SyncCoreTests/Fixtures/seed-article-ar.txt"
+SEED="$ROOT/Tests/Fixtures/seed-article-ar.txt"
 LIBRARY=newsroom
 # The demo never touches your own store or server settings.
 for v in $(env | sed -n 's/^\(ARTICLESYNC_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
@@ -40,7 +40,7 @@ stale() {   # stale PRODUCT SOURCE_DIR…: missing, or older than its sources or
     [[ -n "$(find "${dirs[@]/#/$ROOT/Sources/}" "$ROOT/Package.swift" "$ROOT/Package.resolved" \
                  -newer "$bin" -print -quit 2>/dev/null)" ]]
 }
-declare -A SOURCES=([syncserver]="SyncCore CZlib SyncServerKit SyncServer" [synccli]="SyncCore CZlib synccli")
+declare -A SOURCES=([syncserver]="SyncCore CZlib SyncServer" [synccli]="SyncCore CZlib synccli")
 say "Build"
 for product in syncserver synccli; do
     # shellcheck disable=SC2086

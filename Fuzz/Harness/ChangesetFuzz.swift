@@ -1,7 +1,7 @@
 // libFuzzer target: the changeset decoder (`Changeset.decodeAll`) and the server's push
 // validation (`PushValidation.validate`, exactly what `POST …/changesets` runs on a body).
-// Built by Fuzz/run.sh with `swiftc -sanitize=fuzzer,address` from the codec sources
-// directly (one module), so internal helpers are visible here.
+// Built by Fuzz/run.sh with `swiftc -sanitize=fuzzer,address` from the SyncModel and SyncWire
+// modules (`-enable-testing`, so internal helpers are visible here).
 //
 // The first input byte picks a mode:
 //   even: the rest is a changeset file, decoded as received (headers, limits, inflate, SHA-256);
@@ -12,6 +12,8 @@
 // a frame the push validation accepts also decodes with decodeAll to exactly that frame and
 // has no op past the clock bound; refusals use only the documented codes.
 import Crypto
+import SyncModel
+@testable import SyncWire
 import Foundation
 
 let limits = ChangesetLimits(maxCompressedBytes: 1 << 20, maxUncompressedBytes: 8 << 20, maxInflateRatio: 1032, maxOps: 100_000)

@@ -1,6 +1,10 @@
 import BenchKit
 import Foundation
-import SyncCore
+import SyncClientKit
+public import SyncModel
+public import SyncStore
+import SyncWire
+import TestHarness
 
 // articlesync-bench: the standard workload end to end on three real stores syncing through a
 // real `syncserver` process on loopback. See BENCHMARKS.md.
@@ -116,7 +120,7 @@ struct BenchMain {
         if let path = options.workload { workloadPath = path } else {
             workloadPath = base + "/workload-\(options.size).json"
             var env = ProcessInfo.processInfo.environment
-            if env["SEED_ARTICLE"] == nil { env["SEED_ARTICLE"] = root + "/Tests/SyncCoreTests/Fixtures/seed-article-ar.txt" }
+            if env["SEED_ARTICLE"] == nil { env["SEED_ARTICLE"] = root + "/Tests/Fixtures/seed-article-ar.txt" }
             try BenchE2E_run("/usr/bin/env", ["python3", root + "/scripts/bench/workload.py", "--size", options.size,
                                                "--seed", String(options.seed), "-o", workloadPath], environment: env)
         }
@@ -125,44 +129,21 @@ struct BenchMain {
         log("workload \(options.size): \(workload.meta.n_articles) articles, \(workload.base.count) base ops, "
             + "\(workload.streamOpCount) stream ops")
 
-        // 2. Server: library, three devices, serve.
-        let server = options.server ?? (URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("syncserver").path)
-        guard FileManager.default.isExecutableFile(atPath: server) else {
-            throw BenchError("no syncserver at \(server): run `swift build -c release --product syncserver` or pass --server")
+        // 2. Server: library, three devices, serve (the same process helper the tests use).
+        if let server = options.server { setenv("SYNCSERVER_BIN", server, 1) }
+        guard FileManager.default.isExecutableFile(atPath: Binaries.syncserver) else {
+            throw BenchError("no syncserver at \(Binaries.syncserver): run `swift build -c release --product syncserver` or pass --server")
         }
-        let data = base + "/server"
-        try BenchE2E_run(server, ["library", "create", "bench", "--data", data])
+        let server = try ServerProcess(directory: base, library: "bench")
         var tokens: [String: String] = [:]
-        for name in ["A", "B", "C"] {
-            let out = try BenchE2E_run(server, ["device", "enroll", "--library", "bench", "--name", name, "--data", data])
-            guard let line = out.split(separator: "\n").first(where: { $0.hasPrefix("token: ") }) else {
-                throw BenchError("no token in enroll output")
-            }
-            tokens[name] = String(line.dropFirst("token: ".count))
-        }
-        let port = freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: server)
-        process.arguments = ["serve", "--data", data, "--port", String(port), "--log-level", "warning"]
-        var env = ProcessInfo.processInfo.environment
-        env["ARTICLESYNC_RATE_LIMIT_PER_SECOND"] = "1000000"
-        env["ARTICLESYNC_RATE_LIMIT_BURST"] = "1000000"
-        process.environment = env
-        let serverLog = FileHandle(forWritingAtPath: { _ = FileManager.default.createFile(atPath: base + "/server.log", contents: nil); return base + "/server.log" }())
-        process.standardOutput = serverLog
-        process.standardError = serverLog
-        try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
-        let serverPID = process.processIdentifier
-        let url = "http://127.0.0.1:\(port)"
+        for name in ["A", "B", "C"] { tokens[name] = try server.enroll(name).token }
+        try server.start(environment: ["ARTICLESYNC_RATE_LIMIT_PER_SECOND": "1000000", "ARTICLESYNC_RATE_LIMIT_BURST": "1000000"],
+                         logLevel: "warning")
+        defer { server.stop() }
+        let serverPID = server.child!.pid
+        let data = server.data
+        let url = server.url
         let probe = HTTPTransport(baseURL: url, timeout: .seconds(2))
-        var ready = false
-        for _ in 0..<200 {
-            if let r = try? await probe.send(SyncRequest(method: "GET", path: "/readyz")), r.status == 200 { ready = true; break }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        guard ready else { throw BenchError("syncserver did not become ready on \(url) (see \(base)/server.log)") }
         log("syncserver pid \(serverPID) on \(url)")
 
         // 3. Stores and clients.

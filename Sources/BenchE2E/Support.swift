@@ -1,5 +1,10 @@
+import BenchKit
 import Foundation
-import SyncCore
+import SyncClientKit
+public import SyncModel
+public import SyncStore
+import SyncWire
+import TestHarness
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,20 +84,6 @@ func directoryBytes(_ path: String) -> Int {
         total += size
     }
     return total
-}
-
-/// A free TCP port on 127.0.0.1 (bind to 0, read it back, close).
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = 0
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
 }
 
 /// Runs a command to completion; returns its standard output.

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
-import SyncCore
+public import SyncModel
+public import SyncStore
+import SyncWire
 
 /// What makes a workload replay reproducible to the byte: the stores' clocks follow the
 /// workload's timestamps, replica ids come from the replica names, and collection and

@@ -1,5 +1,7 @@
-import Foundation
-import SyncCore
+public import Foundation
+public import SyncModel
+public import SyncStore
+import SyncWire
 
 // MARK: - The workload document
 

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncClientKit
+import SyncModel
+import SyncStore
+import SyncWire
 
 /// Exit codes (sysexits.h), mapped in one place.
 enum Exit {
@@ -27,7 +30,7 @@ enum Exit {
 }
 
 extension Exit {
-    static func code(for error: SyncError) -> Int32 {
+    static func code(for error: SyncClientError) -> Int32 {
         switch error.code {
         case .config: config
         case .unavailable: unavailable
@@ -56,7 +59,7 @@ func guarded<T>(_ body: () async throws -> T) async throws -> T {
     } catch let e as ChangesetError {
         printError("changeset refused: \(e.reason)")
         throw ExitCode(Exit.dataError)
-    } catch let e as SyncError {
+    } catch let e as SyncClientError {
         printError(e.reason)
         throw ExitCode(Exit.code(for: e))
     } catch let e as CLIFailure {

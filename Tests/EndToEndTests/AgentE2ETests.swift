@@ -1,4 +1,8 @@
 import Foundation
+import SyncModel
+import SyncStore
+import SyncWire
+import TestHarness
 import Testing
 #if canImport(Glibc)
 import Glibc

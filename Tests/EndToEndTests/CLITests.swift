@@ -1,5 +1,9 @@
 import Foundation
 import GRDB
+import SyncModel
+import SyncStore
+import SyncWire
+import TestHarness
 import Testing
 
 /// Every synccli command through the real binary: the happy path a reporter takes, and the bad

@@ -1,4 +1,8 @@
 import Foundation
+import SyncModel
+import SyncStore
+import SyncWire
+import TestHarness
 import Testing
 
 /// The merge rules of DESIGN.md §2, played by three "laptops" (three stores) that only ever see

@@ -1,5 +1,8 @@
 import Foundation
-import SyncCore
+import SyncModel
+import SyncStore
+import SyncWire
+import TestHarness
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -17,13 +20,13 @@ struct ServerE2ETests {
         let dir: Scratch
         let server: ServerProcess
         let a: Laptop, b: Laptop, c: Laptop
-        let devices: [Device]
+        let devices: [EnrolledDevice]
         var all: [Laptop] { [a, b, c] }
 
         init(clockOffsets: [Int64?] = [nil, nil, nil], failpoints: String? = nil) throws {
             dir = try Scratch()
             server = try ServerProcess(dir)
-            var laptops: [Laptop] = [], devices: [Device] = []
+            var laptops: [Laptop] = [], devices: [EnrolledDevice] = []
             for (name, offset) in zip(["A", "B", "C"], clockOffsets) {
                 let (laptop, device) = try server.laptop(dir, name, clockOffsetMillis: offset)
                 laptops.append(laptop)
@@ -36,7 +39,7 @@ struct ServerE2ETests {
 
         deinit { server.kill() }
 
-        func device(_ l: Laptop) -> Device { devices[all.firstIndex { $0.store == l.store } ?? 0] }
+        func device(_ l: Laptop) -> EnrolledDevice { devices[all.firstIndex { $0.store == l.store } ?? 0] }
 
         /// `synccli sync` on each laptop, twice round, so everyone has everyone's ops.
         func syncAll(sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -1,6 +1,9 @@
-import BenchKit
 import Foundation
-import SyncCore
+import BenchKit
+import SyncModel
+import SyncStore
+import SyncWire
+import TestHarness
 import Testing
 
 /// The standard bench workload (scripts/bench/workload.py, a copy of shared/bench/workload.py)
@@ -8,7 +11,7 @@ import Testing
 /// 2,000-article import through the real `synccli` binary.
 ///
 /// The generator is `$ARTICLESYNC_WORKLOAD_PY`, else the repo copy; the seed text is
-/// `$SEED_ARTICLE`, else Tests/SyncCoreTests/Fixtures/seed-article-ar.txt (the same file as
+/// `$SEED_ARTICLE`, else Tests/Fixtures/seed-article-ar.txt (the same file as
 /// shared/corpus/seed-article-ar.txt), so a clean clone is enough.
 @Suite(.serialized)
 struct WorkloadTests {
@@ -222,7 +225,7 @@ enum Fixture {
             ?? repoRoot.appendingPathComponent("scripts/bench/workload.py").path
         var environment = env
         if (env["SEED_ARTICLE"] ?? "").isEmpty {
-            environment["SEED_ARTICLE"] = repoRoot.appendingPathComponent("Tests/SyncCoreTests/Fixtures/seed-article-ar.txt").path
+            environment["SEED_ARTICLE"] = repoRoot.appendingPathComponent("Tests/Fixtures/seed-article-ar.txt").path
         }
         let out = dir.appendingPathComponent("workload.json")
         try run("/usr/bin/env", ["python3", generator] + arguments + ["-o", out.path], environment: environment)

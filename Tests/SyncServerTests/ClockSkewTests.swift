@@ -3,9 +3,13 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import SyncCore
-import Testing
+import ServerStorage
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+import SyncModel
 @testable import SyncServerKit
+import SyncWire
+import Testing
 
 /// Regression tests for the fault suite's findings (scripts/faults, RELIABILITY.md): a laptop
 /// with a clock far ahead must not poison every other laptop's pulls, and a full disk is a clean
@@ -71,9 +75,14 @@ struct ClockSkewTests {
         #expect(PushValidation.clockSkew(ops, nowMillis: .max - 5, maxClockSkewMillis: 60_000) == nil)
     }
 
-    @Test func `a full disk is 507 insufficient_storage, not 500`() {
-        let error = SyncError.from(DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full"))
-        #expect(error.code == .insufficientStorage)
-        #expect(error.status.code == 507)
+    @Test func `a full disk is 507 insufficient_storage, not 500, and stores nothing`() async throws {
+        let f = try await Fixture.make()
+        try await f.store.fillDisk()
+        try await f.app().test(.router) { client async throws in
+            let response = try await client.push(try frame(replica, 1...20_000), token: f.writer.token) // needs new pages
+            #expect(response.status.code == 507)
+            #expect(response.errorCode == "insufficient_storage")
+        }
+        #expect(try await f.state(replica) == (0, 0))
     }
 }

@@ -1,11 +1,15 @@
 import Foundation
-import HTTPTypes
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import SyncCore
-import Testing
+import ServerStorage
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+import SyncModel
 @testable import SyncServerKit
+import SyncWire
+import Testing
 
 /// A server data directory in a temporary folder, with one library ("newsroom"), a read-write
 /// device, a read-only device, a device of another library, and helpers to build frames and
@@ -70,7 +74,7 @@ final class Fixture: Sendable {
         return (summary.head, summary.replicas[replica.description] ?? 0)
     }
 
-    func storedFrames() async throws -> [(seq: Int64, bytes: [UInt8])] {
+    func storedFrames() async throws -> [ChangesPage.Frame] {
         try await store.changes(library: Self.library, since: 0, limit: 100_000, maxBytes: .max).frames
     }
 }
@@ -127,4 +131,24 @@ extension TestResponse {
 
 extension Data {
     init(buffer: ByteBuffer) { self.init(buffer.readableBytesView) }
+}
+
+extension Fixture {
+    /// Enrols one more read-write device of the library.
+    func enroll(_ name: String) async throws -> Enrolled {
+        let token = DeviceToken.generate()
+        let device = try await store.enrollDevice(library: Self.library, name: name, readOnly: false, tokenHash: token.hash)
+        return Enrolled(token: token.value, device: device)
+    }
+}
+
+extension SQLiteServerStore {
+    /// Caps the database at the pages it has now, so the next write that needs a page fails with
+    /// SQLITE_FULL exactly as on a full disk (the writer connection keeps the cap).
+    func fillDisk() async throws {
+        try await pool.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")
+        }
+    }
 }

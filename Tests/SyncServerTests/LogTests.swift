@@ -3,9 +3,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import SyncCore
-import Testing
+import ServerStorage
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+import SyncModel
 @testable import SyncServerKit
+import SyncWire
+import Testing
 
 /// Collects every log line with its metadata, rendered as text.
 final class CapturedLogs: @unchecked Sendable {

@@ -2,9 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import SyncCore
-import Testing
+import ServerStorage
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+import SyncModel
 @testable import SyncServerKit
+import SyncWire
+import Testing
 
 @Suite("push")
 struct PushTests {

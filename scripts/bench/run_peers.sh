@@ -18,7 +18,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q pycrdt==0.14.13 loro==1.17.1
 fi
-export SEED_ARTICLE="${SEED_ARTICLE:-$PWD/Tests/SyncCoreTests/Fixtures/seed-article-ar.txt}"
+export SEED_ARTICLE="${SEED_ARTICLE:-$PWD/Tests/Fixtures/seed-article-ar.txt}"
 python3 scripts/bench/workload.py --size "$size" --seed 42 -o "$out/workload.json"
 
 scratch="${SCRATCH:-.build}"

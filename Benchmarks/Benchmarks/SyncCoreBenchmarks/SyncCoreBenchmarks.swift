@@ -1,7 +1,9 @@
 import Benchmark
 import BenchKit
 import Foundation
-import SyncCore
+import SyncModel
+import SyncStore
+import SyncWire
 
 // Micro-benchmarks of SyncCore on the standard workload (scripts/bench/workload.py, seed 42):
 // local writes (single edits, bulk import), changeset encode/decode, merge into a store holding
@@ -39,7 +41,7 @@ final class Fixtures: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", root + "/scripts/bench/workload.py", "--size", size, "--seed", "42", "-o", out]
         var env = ProcessInfo.processInfo.environment
-        if env["SEED_ARTICLE"] == nil { env["SEED_ARTICLE"] = root + "/Tests/SyncCoreTests/Fixtures/seed-article-ar.txt" }
+        if env["SEED_ARTICLE"] == nil { env["SEED_ARTICLE"] = root + "/Tests/Fixtures/seed-article-ar.txt" }
         process.environment = env
         try! process.run()
         process.waitUntilExit()

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// The context of one local command: it stamps new ops with this replica's next counter and the
 /// clock, records and applies them, and persists the clock — all in the caller's transaction, so

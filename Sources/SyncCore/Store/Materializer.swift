@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// Applies ops inside one transaction: records them in the op log (ignoring duplicates), feeds
 /// them to the merge rules, and on ``finish()`` rebuilds the materialized rows of every entity

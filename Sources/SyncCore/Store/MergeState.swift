@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// Loads and saves the merge state (``LWWRegister`` versions and ``AddWinsSet`` entries) of one
 /// field or set. The decisions are made by those pure types; this file only moves rows.

@@ -1,4 +1,6 @@
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// The store's schema, as named migrations. A shipped migration is never edited: new schema is a
 /// new migration.
@@ -104,6 +106,31 @@ enum Schema {
                     INSERT INTO articles_fts(rowid, title, summary, body)
                     VALUES (new.rowid, new.title, new.summary, new.body);
                 END;
+                """)
+        }
+        // The sync client's state as one typed row instead of `sync.*` / `remote.*` meta strings.
+        migrator.registerMigration("v2-sync-state") { db in
+            try db.execute(sql: """
+                CREATE TABLE sync_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    remote_url TEXT, remote_library TEXT, remote_insecure INTEGER NOT NULL DEFAULT 0,
+                    cursor INTEGER NOT NULL DEFAULT 0, epoch TEXT, acked INTEGER NOT NULL DEFAULT 0,
+                    acked_at INTEGER, last_success_at INTEGER, last_error_at INTEGER, last_error TEXT
+                );
+                INSERT INTO sync_state (id, remote_url, remote_library, remote_insecure, cursor, epoch, acked,
+                                        acked_at, last_success_at, last_error_at, last_error)
+                SELECT 1,
+                    (SELECT value FROM meta WHERE key = 'remote.url'),
+                    (SELECT value FROM meta WHERE key = 'remote.library'),
+                    coalesce((SELECT value = '1' FROM meta WHERE key = 'remote.insecure'), 0),
+                    coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync.cursor'), 0),
+                    (SELECT value FROM meta WHERE key = 'sync.epoch'),
+                    coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync.acked'), 0),
+                    (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync.acked_at'),
+                    (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync.last_success'),
+                    (SELECT CAST(substr(value, 1, instr(value, ' ') - 1) AS INTEGER) FROM meta WHERE key = 'sync.last_error'),
+                    (SELECT substr(value, instr(value, ' ') + 1) FROM meta WHERE key = 'sync.last_error');
+                DELETE FROM meta WHERE key LIKE 'sync.%' OR key LIKE 'remote.%';
                 """)
         }
         return migrator

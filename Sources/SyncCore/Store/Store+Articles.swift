@@ -1,17 +1,11 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// Fields of an article a reporter may edit, and their op field names.
 public enum ArticleField: String, CaseIterable, Sendable {
     case url, title, summary, body, byline, source, publishedAt = "published_at", language
-}
-
-public enum Tag {
-    /// Tags are compared after NFC normalisation, trimming and Latin case folding, so `Gaza`,
-    /// ` gaza ` and `GAZA` are one tag everywhere.
-    public static func normalize(_ raw: String) -> String {
-        raw.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-    }
 }
 
 extension Store {

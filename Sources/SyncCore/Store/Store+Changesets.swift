@@ -1,4 +1,6 @@
 import Foundation
+public import SyncModel
+public import SyncWire
 
 extension Store {
     /// Everything the holder of `since` may lack, as changeset frames (one or more per origin

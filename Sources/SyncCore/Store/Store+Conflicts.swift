@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// A field written concurrently on several laptops: the value everyone sees, and the values that
 /// lost (kept, restorable).
@@ -68,13 +70,7 @@ extension Store {
 
     static func candidate(_ v: LWWRegister.Version) -> FieldConflict.Candidate {
         FieldConflict.Candidate(op: "\(v.id.replica.description):\(v.id.counter)", replica: v.id.replica.short,
-                                time: Self.isoTime(v.hlc?.millis ?? 0), value: v.value?.description ?? "")
-    }
-
-    public static func isoTime(_ millis: UInt64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+                                time: TimeFormat.iso(v.hlc?.millis ?? 0), value: v.value?.description ?? "")
     }
 
     /// Resolves a field conflict by choosing a value: either one of the competing writes

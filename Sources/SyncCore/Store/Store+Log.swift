@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// One line of history.
 public struct LogEntry: Sendable, Equatable, Codable {
@@ -29,7 +31,7 @@ extension Store {
             return try rows.map { row in
                 let op = try OpLog.decode(row)
                 return LogEntry(op: op.id.description, replica: op.id.replica.description, counter: op.id.counter,
-                                time: Store.isoTime(op.hlc.millis), hlc: op.hlc.description,
+                                time: TimeFormat.iso(op.hlc.millis), hlc: op.hlc.description,
                                 change: OpDescription.describe(op.body))
             }
         }

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 extension Store {
     /// Finds the article whose id is `ref` or starts with `ref` (at least 4 characters), like a

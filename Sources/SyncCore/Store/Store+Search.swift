@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// One search result.
 public struct SearchHit: Sendable, Equatable, Codable {

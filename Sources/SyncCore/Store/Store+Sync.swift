@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// What a merge did.
 public struct MergeReport: Sendable, Equatable {
@@ -15,11 +17,11 @@ extension Store {
     /// `batchSize` ops so a big merge never holds the writer for long. Ops stamped more than
     /// ``maxClockSkewMillis`` beyond our clock are refused before anything is applied.
     ///
-    /// `inTransaction` runs inside the last batch's transaction (a pull uses it to advance its
-    /// cursor atomically with the page it applied).
+    /// `updatingSyncState` changes the ``SyncState`` inside the last batch's transaction (a pull
+    /// advances its cursor atomically with the page it applied).
     @discardableResult
     public func merge(_ ops: [Op], batchSize: Int = 5_000,
-                      inTransaction: (@Sendable (Database) throws -> Void)? = nil) throws -> MergeReport {
+                      updatingSyncState: (@Sendable (inout SyncState) throws -> Void)? = nil) throws -> MergeReport {
         try checkClockSkew(ops)
         var report = MergeReport()
         report.received = ops.count
@@ -38,7 +40,11 @@ extension Store {
                 }
                 try materializer.finish()
                 try Clock.save(hlc, db)
-                if last, let inTransaction { try inTransaction(db) }
+                if last, let updatingSyncState {
+                    var state = try SyncState.load(db)
+                    try updatingSyncState(&state)
+                    try state.save(db)
+                }
                 return applied
             }
         }

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+public import SyncModel
+import SyncWire
 
 /// A local ArticleSync store: one SQLite file holding the op log (the source of truth), the
 /// merge state and the materialized library a reporter reads and searches.
@@ -23,7 +25,7 @@ public final class Store: Sendable {
     let pool: DatabasePool
     /// Wall clock in milliseconds; injectable so tests can make a laptop's clock run fast or
     /// jump back.
-    let now: @Sendable () -> UInt64
+    public let now: @Sendable () -> UInt64
     /// How far beyond our clock a remote op's timestamp may be before it is refused.
     public let maxClockSkewMillis: UInt64
     /// Makes the random ids of new collections and annotations (UUIDv7 from the clock); injectable
@@ -143,12 +145,12 @@ public final class Store: Sendable {
         try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'name'") ?? "" }
     }
 
-    /// Reads a metadata value (sync cursors, remote settings …).
-    public func meta(_ key: String) throws -> String? {
+    /// Reads a metadata value (the store's name …).
+    func meta(_ key: String) throws -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 
-    public func setMeta(_ key: String, _ value: String?) throws {
+    func setMeta(_ key: String, _ value: String?) throws {
         try write { db in try Self.setMeta(key, value, in: db) }
     }
 

@@ -1,3 +1,6 @@
+public import SyncModel
+import SyncWire
+
 /// Why a store operation was refused. Every case says what happened and what to do; the CLI maps
 /// ``Code`` to a sysexits exit code in one place.
 public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SyncCore
+import SyncClientKit
+import SyncModel
+import SyncStore
+import SyncWire
 
 struct Agent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncClientKit
+import SyncModel
+import SyncStore
+import SyncWire
 
 struct Highlight: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

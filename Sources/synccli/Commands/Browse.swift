@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncClientKit
+import SyncModel
+import SyncStore
+import SyncWire
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List articles, newest first.")

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncClientKit
+import SyncModel
+import SyncStore
+import SyncWire
 
 struct ChangesetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,7 +96,7 @@ struct ChangesetCommand: AsyncParsableCommand {
                 let rendered = frames.map { f in
                     Frame(replica: f.replica.description, first: f.firstCounter, last: f.lastCounter, ops: f.ops.map {
                         OpLine(op: "\($0.id.replica):\($0.id.counter)", hlc: $0.hlc.description,
-                               time: Store.isoTime($0.hlc.millis), change: OpDescription.describe($0.body))
+                               time: TimeFormat.iso($0.hlc.millis), change: OpDescription.describe($0.body))
                     })
                 }
                 if output.json { return try printJSON(rendered) }

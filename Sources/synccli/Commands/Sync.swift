@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import SyncCore
+import SyncClientKit
+import SyncModel
+import SyncStore
+import SyncWire
 
 struct RemoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +43,7 @@ struct RemoteCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await guarded {
-                guard let r = try store.open().remote() else { throw SyncError(.config, "no remote configured: run `synccli remote set …`") }
+                guard let r = try store.open().remote() else { throw SyncClientError(.config, "no remote configured: run `synccli remote set …`") }
                 if output.json { try printJSON(["url": r.url, "library": r.library, "insecure": r.insecure ? "yes" : "no"]) } else {
                     print("\(r.url)  library \(r.library)\(r.insecure ? "  (insecure)" : "")")
                 }

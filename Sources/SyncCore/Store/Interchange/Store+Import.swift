@@ -1,0 +1,171 @@
+public import Foundation
+import GRDB
+public import SyncModel
+import SyncWire
+
+/// What an import did.
+public struct ImportReport: Sendable, Equatable, Codable {
+    public var articlesCreated = 0
+    public var articlesExisting = 0
+    public var collections = 0
+    public var annotations = 0
+    public var ops = 0
+}
+
+extension Store {
+    /// Parses a JSON Lines library file completely before anything is written, so a malformed line
+    /// (reported with its number) never leaves a partial import.
+    public static func parseLibrary(_ data: Data) throws -> [(line: Int, record: LibraryRecord)] {
+        let decoder = JSONDecoder()
+        var records: [(Int, LibraryRecord)] = []
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }) { continue }
+            let record: LibraryRecord
+            do {
+                record = try decoder.decode(LibraryRecord.self, from: Data(line))
+            } catch {
+                throw StoreError(.invalidData, "line \(lineNumber): not a valid library record (\(Self.describe(error)))")
+            }
+            try validate(record, line: lineNumber)
+            records.append((lineNumber, record))
+        }
+        return records
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+        case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+        case DecodingError.dataCorrupted: return "malformed JSON"
+        default: return "\(error)"
+        }
+    }
+
+    static func validate(_ r: LibraryRecord, line: Int) throws {
+        func fail(_ why: String) -> StoreError { StoreError(.invalidData, "line \(line): \(why)") }
+        switch r.type ?? "article" {
+        case "collection":
+            guard let name = r.name, !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("a collection needs a name") }
+        case "article":
+            guard let title = r.title, !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("an article needs a title") }
+            if let url = r.url, ArticleIdentity.canonicalURL(url) == nil { throw fail("'\(url)' is not an absolute http(s) URL") }
+            let length = (r.body ?? "").precomposedStringWithCanonicalMapping.unicodeScalars.count
+            for a in r.annotations ?? [] {
+                guard a.kind == "highlight" || a.kind == "note" else { throw fail("annotation kind must be highlight or note, not '\(a.kind)'") }
+                if a.kind == "highlight" {
+                    guard let s = a.start, let e = a.end, s >= 0, e > s, e <= length else {
+                        throw fail("highlight \(a.id ?? "") needs 0 <= start < end <= \(length) (body length)")
+                    }
+                }
+            }
+            if (r.tags ?? []).contains(where: { Tag.normalize($0).isEmpty }) { throw fail("a tag cannot be empty") }
+        default:
+            throw fail("unknown record type '\(r.type ?? "")' (expected article or collection)")
+        }
+    }
+
+    /// Imports parsed records: collections first, then articles in transactions of `batchSize`
+    /// articles. Articles already in the library are not duplicated.
+    @discardableResult
+    public func importLibrary(_ records: [(line: Int, record: LibraryRecord)], batchSize: Int = 500,
+                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImportReport {
+        let name = try self.name()
+        let now = Int64(self.now())
+        let collections = records.map(\.record).filter(\.isCollection)
+        let articles = records.map(\.record).filter { !$0.isCollection }
+        var report = ImportReport()
+        let collectionOps = try local { w -> Int in
+            let before = w.counter
+            for c in collections {
+                let id = c.id ?? newIdentifier()
+                if try String.fetchOne(w.db, sql: "SELECT id FROM collections WHERE id = ?", arguments: [id]) != nil { continue }
+                var writes = [FieldWrite("name", .string(c.name ?? "")), FieldWrite("parent", .string(c.parent ?? ""))]
+                if let d = c.description { writes.append(FieldWrite("description", .string(d))) }
+                try w.emit(.assign(.collection(id), writes))
+            }
+            return Int(w.counter - before)
+        }
+        report.collections = collections.count
+        report.ops += collectionOps
+        var done = 0
+        for start in stride(from: 0, to: articles.count, by: batchSize) {
+            let batch = Array(articles[start..<min(start + batchSize, articles.count)])
+            let part = try local { w -> ImportReport in
+                var part = ImportReport()
+                let before = w.counter
+                for r in batch { try Self.importArticle(r, &w, &part, name: name, now: now, newIdentifier: newIdentifier) }
+                part.ops = Int(w.counter - before)
+                return part
+            }
+            report.articlesCreated += part.articlesCreated
+            report.articlesExisting += part.articlesExisting
+            report.annotations += part.annotations
+            report.ops += part.ops
+            done += batch.count
+            progress?(done, articles.count)
+        }
+        return report
+    }
+
+    static func importArticle(_ r: LibraryRecord, _ w: inout LocalWriter, _ report: inout ImportReport, name: String, now: Int64,
+                              newIdentifier: () -> String) throws {
+        let draft = ArticleDraft(url: r.url, title: r.title ?? "", summary: r.summary ?? "", body: r.body ?? "",
+                                 byline: r.byline, source: r.source, publishedAt: r.published_at, language: r.language)
+        let (id, created) = try emitArticle(&w, draft, tags: try normalizedTags(r.tags ?? []),
+                                            capturedAt: r.captured_at ?? now, capturedBy: r.captured_by ?? name)
+        if created { report.articlesCreated += 1 } else { report.articlesExisting += 1 }
+        let entity = EntityRef.article(id)
+        var flags: [FieldWrite] = []
+        for (field, value) in [("read", r.read), ("starred", r.starred), ("trashed", r.trashed)] {
+            if let value, value, try w.register(entity, field).winner?.value != .bool(true) {
+                flags.append(try w.write(entity, field, .bool(true)))
+            }
+        }
+        for c in r.collections ?? [] {
+            guard try String.fetchOne(w.db, sql: "SELECT id FROM collections WHERE id = ?", arguments: [c]) != nil else {
+                throw StoreError(.invalidData, "article '\(r.title ?? id)' names collection \(c), which is neither in the file nor in the library")
+            }
+            if !(try w.set(.collection(c), "members").elements.contains(id)) {
+                try w.emit(.setAdd(.collection(c), set: "members", element: id))
+            }
+        }
+        for a in r.annotations ?? [] {
+            let annotationID = a.id ?? newIdentifier()
+            if try String.fetchOne(w.db, sql: "SELECT id FROM annotations WHERE id = ?", arguments: [annotationID]) != nil { continue }
+            var writes = [FieldWrite("kind", .string(a.kind)), FieldWrite("author", .string(a.author ?? name)),
+                          FieldWrite("created_at", .int(a.created_at ?? now))]
+            if let s = a.start, let e = a.end {
+                // Read the body from the merge state: the article row is only materialized when
+                // the batch's transaction finishes.
+                let body = try w.register(entity, "body").winner?.value?.string ?? ""
+                guard let selector = Anchor.selector(start: s, end: e, in: body) else {
+                    throw StoreError(.invalidData, "highlight \(annotationID) is outside the body of article \(id)")
+                }
+                writes += [FieldWrite("start", .int(Int64(s))), FieldWrite("end", .int(Int64(e))),
+                           FieldWrite("exact", .string(a.exact ?? selector.exact)),
+                           FieldWrite("prefix", .string(a.prefix ?? selector.prefix)),
+                           FieldWrite("suffix", .string(a.suffix ?? selector.suffix))]
+            }
+            if let n = a.note { writes.append(FieldWrite("note", .string(n))) }
+            if let c = a.color { writes.append(FieldWrite("color", .string(c))) }
+            try w.emit(.assign(.annotation(annotationID, article: id), writes))
+            report.annotations += 1
+        }
+        // The trash goes last so the article's own annotations above are work it has seen.
+        if !flags.isEmpty {
+            let trashing = flags.contains { $0.field == "trashed" }
+            try w.emit(.assign(entity, flags), context: trashing ? try OpLog.versionVector(in: w.db).including(w.counter, of: w.replica) : nil)
+        }
+    }
+}
+
+extension VersionVector {
+    func including(_ counter: UInt64, of replica: ReplicaID) -> VersionVector {
+        var copy = self
+        copy[replica] = Swift.max(copy[replica], counter)
+        return copy
+    }
+}

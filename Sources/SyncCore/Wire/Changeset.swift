@@ -1,0 +1,289 @@
+import Crypto
+public import SyncModel
+
+/// One changeset frame: ops of ONE origin replica with contiguous counters `first…last`,
+/// in a checksummed, zlib-compressed envelope. A changeset file is one or more frames back to
+/// back (a pull page may carry frames of several replicas). Protocol.md, "Changeset format",
+/// is the normative description; in short (fixed integers big-endian):
+///
+/// ```text
+/// off size field
+///   0   4  magic "ASCS"
+///   4   1  format major (1)      5  1  format minor (0; any minor of major 1 is accepted)
+///   6  16  origin replica id
+///  22   8  first op counter (>= 1)
+///  30   8  last op counter
+///  38   4  op count (== last - first + 1)
+///  42   4  uncompressed payload length
+///  46  32  SHA-256 over header bytes 0..<46 followed by the uncompressed payload
+///  78   4  compressed body length
+///  82   …  body: one zlib stream of the payload
+/// payload = u64 base HLC, then per op: zigzag varint (hlc - previous hlc) · OpCodec body
+/// ```
+///
+/// The hash covers the header fields before it, not only the payload, so that a corrupted
+/// replica id or counter cannot attribute intact ops to the wrong origin.
+///
+/// ```swift
+/// let frame = try Changeset.encode(unpushed)                 // one replica, counters n…m
+/// let pages = try Changeset.decodeAll(body, limits: .default) // verified, fully parsed, or thrown
+/// ```
+public struct Changeset: Hashable, Sendable {
+    public let replica: ReplicaID
+    /// In counter order; `ops[i].id == OpID(replica: replica, counter: firstCounter + i)`.
+    public let ops: [Op]
+    public var firstCounter: UInt64 { ops.first!.id.counter }
+    public var lastCounter: UInt64 { ops.last!.id.counter }
+
+    public static let magic: [UInt8] = Array("ASCS".utf8)
+    public static let formatMajor: UInt8 = 1
+    public static let formatMinor: UInt8 = 0
+    public static let headerSize = 82
+    /// Bytes 0..<46 (magic … uncompressed length) are hashed together with the payload.
+    static let hashedHeaderSize = 46
+    /// Smallest possible encoded op: HLC delta, flags, kind and length, one byte each.
+    static let minOpSize = 4
+
+    /// Encodes `ops` (one replica, contiguous ascending counters starting at >= 1) as one frame.
+    public static func encode(_ ops: [Op], level: Int32 = 6) throws(ChangesetError) -> [UInt8] {
+        guard let first = ops.first else { throw ChangesetError(.empty, "cannot encode a changeset with no ops") }
+        guard first.id.counter >= 1 else { throw ChangesetError(.counterMismatch, "op counters start at 1, got 0") }
+        for (i, op) in ops.enumerated() {
+            guard op.id.replica == first.id.replica else {
+                throw ChangesetError(.mixedReplicas,
+                                     "op \(i + 1) is from replica \(op.id.replica), not \(first.id.replica)")
+            }
+            guard op.id.counter >= first.id.counter, op.id.counter - first.id.counter == UInt64(i) else {
+                throw ChangesetError(.counterMismatch,
+                                     "op \(i + 1) has counter \(op.id.counter), expected \(first.id.counter) + \(i)")
+            }
+        }
+        var p = ByteWriter(capacity: ops.count * 48)
+        p.fixed(first.hlc.raw)
+        var previous = first.hlc.raw
+        for op in ops {
+            // Wrapping difference: any UInt64 pair round-trips through the Int64 bit pattern.
+            p.zigzag(Int64(bitPattern: op.hlc.raw &- previous))
+            previous = op.hlc.raw
+            OpCodec.encodeBody(op, into: &p)
+        }
+        let body = Zlib.deflate(p.bytes, level: level)
+        guard ops.count <= UInt32.max, p.bytes.count <= UInt32.max, body.count <= UInt32.max else {
+            throw ChangesetError(.tooLarge,
+                                 "\(ops.count) ops, \(p.bytes.count) payload bytes do not fit one frame; split them")
+        }
+        var w = ByteWriter(capacity: headerSize + body.count)
+        w.raw(magic); w.u8(formatMajor); w.u8(formatMinor)
+        w.raw(first.id.replica.bytes)
+        w.fixed(first.id.counter); w.fixed(ops.last!.id.counter); w.fixed(UInt32(ops.count))
+        w.fixed(UInt32(p.bytes.count))
+        w.raw(digest(w.bytes[...], p.bytes))
+        w.fixed(UInt32(body.count))
+        w.raw(body)
+        return w.bytes
+    }
+
+    /// Decodes exactly one frame; anything before or after it is an error. Nothing is returned
+    /// unless every check passed and every op parsed.
+    public static func decode(_ bytes: [UInt8], limits: ChangesetLimits = .default) throws(ChangesetError) -> Changeset {
+        let header = try inspectHeader(bytes)
+        if bytes.count > header.frameLength {
+            throw ChangesetError(.lengthMismatch,
+                                 "\(bytes.count - header.frameLength) bytes follow the frame, which ends at byte \(header.frameLength)")
+        }
+        return try decodeFrame(bytes, at: 0, header: header, limits: limits)
+    }
+
+    /// Decodes a changeset file: one or more frames back to back, possibly of several replicas.
+    /// All frames are verified and parsed before anything is returned; an empty file is refused.
+    public static func decodeAll(_ bytes: [UInt8], limits: ChangesetLimits = .default) throws(ChangesetError) -> [Changeset] {
+        guard !bytes.isEmpty else { throw ChangesetError(.empty, "the changeset file is empty") }
+        var frames: [Changeset] = []
+        var offset = 0
+        while offset < bytes.count {
+            do throws(ChangesetError) {
+                let header = try inspectHeader(bytes, at: offset)
+                frames.append(try decodeFrame(bytes, at: offset, header: header, limits: limits))
+                offset += header.frameLength
+            } catch {
+                throw ChangesetError(error.code, "frame \(frames.count + 1) at byte \(offset): \(error.reason)")
+            }
+        }
+        return frames
+    }
+
+    /// Parses and checks the 82-byte header only (magic, version, counters): enough to show a
+    /// frame to a person or to route it, without inflating anything.
+    public static func inspectHeader(_ bytes: [UInt8]) throws(ChangesetError) -> ChangesetHeader {
+        try inspectHeader(bytes, at: 0)
+    }
+
+    static func inspectHeader(_ bytes: [UInt8], at start: Int) throws(ChangesetError) -> ChangesetHeader {
+        let available = bytes.count - start
+        let magicSeen = Array(bytes[start..<start + min(4, available)])
+        guard magicSeen == Array(magic.prefix(magicSeen.count)) else {
+            throw ChangesetError(.badMagic,
+                                 "not a changeset: expected magic \"ASCS\" (41 53 43 53), found \(magicSeen.hexString)")
+        }
+        if available >= 6, bytes[start + 4] != formatMajor {
+            throw ChangesetError(.unsupportedVersion,
+                                 "unsupported changeset format version \(bytes[start + 4]).\(bytes[start + 5]); this build reads \(formatMajor).x")
+        }
+        guard available >= headerSize else {
+            throw ChangesetError(.truncated, "header is truncated: \(available) of \(headerSize) bytes")
+        }
+        let header: ChangesetHeader
+        do throws(DecodeError) {
+            var r = ByteReader(bytes, from: start + 4, to: start + headerSize)
+            let major = try r.u8(), minor = try r.u8()
+            let replica = ReplicaID(bytes: Array(try r.raw(16)))!
+            let first = try r.fixed(UInt64.self), last = try r.fixed(UInt64.self), count = try r.fixed(UInt32.self)
+            header = ChangesetHeader(
+                formatMajor: major, formatMinor: minor, replica: replica, firstCounter: first, lastCounter: last,
+                opCount: count, uncompressedLength: try r.fixed(UInt32.self), sha256: Array(try r.raw(32)),
+                compressedLength: try r.fixed(UInt32.self))
+        } catch {
+            throw ChangesetError(.truncated, error.reason) // unreachable: the length was checked above
+        }
+        let (first, last, count) = (header.firstCounter, header.lastCounter, header.opCount)
+        guard first >= 1, last >= first, UInt64(count) == last - first + 1 else {
+            throw ChangesetError(.counterMismatch,
+                                 "header says counters \(first)…\(last) but op count \(count) (counters start at 1 and count must be last - first + 1)")
+        }
+        return header
+    }
+
+    static func decodeFrame(_ bytes: [UInt8], at start: Int, header h: ChangesetHeader,
+                            limits: ChangesetLimits) throws(ChangesetError) -> Changeset {
+        // Limits first: they cost nothing and keep a hostile header from making us work.
+        let (count, plain, packed) = (Int(h.opCount), Int(h.uncompressedLength), Int(h.compressedLength))
+        guard packed <= limits.maxCompressedBytes else {
+            throw ChangesetError(.tooLarge,
+                                 "compressed body of \(packed) bytes exceeds the limit of \(limits.maxCompressedBytes)")
+        }
+        guard plain <= limits.maxUncompressedBytes else {
+            throw ChangesetError(.tooLarge,
+                                 "declared payload of \(plain) bytes exceeds the limit of \(limits.maxUncompressedBytes)")
+        }
+        guard count <= limits.maxOps else {
+            throw ChangesetError(.tooManyOps, "\(count) ops exceed the limit of \(limits.maxOps) per changeset")
+        }
+        let ratioBound = packed.multipliedReportingOverflow(by: limits.maxInflateRatio)
+        guard plain <= ChangesetLimits.ratioFloor || ratioBound.overflow || plain <= ratioBound.partialValue else {
+            throw ChangesetError(.inflateRatio,
+                                 "declared payload of \(plain) bytes is over \(limits.maxInflateRatio)× its \(packed)-byte compressed body")
+        }
+        guard plain >= 8 + count * minOpSize else {
+            throw ChangesetError(.malformedOps,
+                                 "declared payload of \(plain) bytes cannot hold \(count) ops (at least \(8 + count * minOpSize) bytes)")
+        }
+        guard bytes.count - start - headerSize >= packed else {
+            throw ChangesetError(.truncated,
+                                 "body is truncated: \(bytes.count - start - headerSize) of \(packed) compressed bytes present")
+        }
+        let bodyStart = start + headerSize
+        let payload: [UInt8]
+        do throws(Zlib.InflateError) {
+            payload = try Zlib.inflateChecked(Array(bytes[bodyStart..<bodyStart + packed]), expectedLength: plain, limit: plain)
+        } catch {
+            let code: ChangesetError.Code = switch error.kind {
+            case .truncated: .truncated
+            case .corrupt: .corruptBody
+            case .overLimit, .trailingBytes, .lengthMismatch: .lengthMismatch
+            }
+            throw ChangesetError(code, "body: \(error.reason)")
+        }
+        // The hash is checked before a single op is parsed: the op parser only sees verified bytes.
+        let actual = digest(bytes[start..<start + hashedHeaderSize], payload)
+        guard actual == h.sha256 else {
+            throw ChangesetError(.checksumMismatch,
+                                 "SHA-256 mismatch: header says \(h.sha256.hexString), header+payload hash to \(actual.hexString)")
+        }
+        var r = ByteReader(payload)
+        var ops: [Op] = []
+        ops.reserveCapacity(count) // bounded: count <= maxOps and <= payload size / 4
+        var i = 0
+        do throws(DecodeError) {
+            var previous = try r.fixed(UInt64.self)
+            for index in 0..<count {
+                i = index
+                let delta = try r.zigzag()
+                if index == 0, delta != 0 { throw DecodeError("first op's HLC delta is \(delta), must be 0") }
+                previous = previous &+ UInt64(bitPattern: delta)
+                let (body, context) = try OpCodec.decodeBody(&r)
+                let id = OpID(replica: h.replica, counter: h.firstCounter + UInt64(index))
+                ops.append(Op(id: id, hlc: HLC(raw: previous), body: body, context: context))
+            }
+        } catch {
+            throw ChangesetError(.malformedOps,
+                                 "op \(i + 1) of \(count) (counter \(h.firstCounter + UInt64(i))) is malformed: \(error.reason) (offsets within the inflated payload)")
+        }
+        guard r.isAtEnd else {
+            throw ChangesetError(.malformedOps,
+                                 "\(r.remaining) stray payload bytes after the last op, at payload byte \(r.offset)")
+        }
+        return Changeset(replica: h.replica, ops: ops)
+    }
+
+    static func digest(_ header: ArraySlice<UInt8>, _ payload: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: header)
+        hasher.update(data: payload)
+        return Array(hasher.finalize())
+    }
+}
+
+/// The fixed-size front of a frame, readable without inflating anything.
+public struct ChangesetHeader: Hashable, Sendable {
+    public let formatMajor: UInt8
+    public let formatMinor: UInt8
+    public let replica: ReplicaID
+    public let firstCounter: UInt64
+    public let lastCounter: UInt64
+    public let opCount: UInt32
+    public let uncompressedLength: UInt32
+    /// SHA-256 over header bytes 0..<46 and the uncompressed payload.
+    public let sha256: [UInt8]
+    public let compressedLength: UInt32
+    /// Header plus body: where the next frame of a file starts.
+    public var frameLength: Int { Changeset.headerSize + Int(compressedLength) }
+}
+
+/// Bounds a decoder enforces from the header alone, before inflating a byte.
+public struct ChangesetLimits: Hashable, Sendable {
+    public var maxCompressedBytes: Int
+    public var maxUncompressedBytes: Int
+    /// Largest accepted declared-uncompressed / compressed ratio (for payloads over `ratioFloor`).
+    /// Deflate cannot exceed 1032:1, so the default refuses only declarations no body could
+    /// honour; a lower value (say 200) also refuses legitimate repetitive frames: 100,000
+    /// `setAdd` ops of one tag deflate at ~508:1, and an encoder cannot avoid that.
+    public var maxInflateRatio: Int
+    public var maxOps: Int
+
+    public init(maxCompressedBytes: Int, maxUncompressedBytes: Int, maxInflateRatio: Int, maxOps: Int) {
+        self.maxCompressedBytes = maxCompressedBytes
+        self.maxUncompressedBytes = maxUncompressedBytes
+        self.maxInflateRatio = maxInflateRatio
+        self.maxOps = maxOps
+    }
+
+    /// 32 MiB compressed, 256 MiB uncompressed, ratio 1032 (deflate's maximum), 1,000,000 ops.
+    public static let `default` = ChangesetLimits(maxCompressedBytes: 32 << 20, maxUncompressedBytes: 256 << 20,
+                                                  maxInflateRatio: 1032, maxOps: 1_000_000)
+    /// Payloads this small are not ratio-checked: the zlib framing alone makes tiny ratios noisy,
+    /// and 4 KiB is harmless however it was produced.
+    public static let ratioFloor = 4096
+}
+
+/// Why a changeset was refused: a stable machine `code` and a `reason` for people that says
+/// what is wrong and where.
+public struct ChangesetError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable {
+        case badMagic, unsupportedVersion, truncated, lengthMismatch, checksumMismatch, corruptBody
+        case tooLarge, inflateRatio, tooManyOps, malformedOps, counterMismatch, mixedReplicas, empty
+    }
+    public let code: Code
+    public let reason: String
+    public init(_ code: Code, _ reason: String) { self.code = code; self.reason = reason }
+    public var description: String { "\(code.rawValue): \(reason)" }
+}

@@ -1,0 +1,54 @@
+public import Hummingbird
+import HummingbirdCore
+public import Logging
+import NIOCore
+public import ServerStorage
+import SyncFailpoints
+import SyncModel
+import SyncWire
+
+/// Builds the sync server over a storage backend: wires the routes, the limits and the metrics.
+/// `syncserver serve` and the tests call the same function (the command picks the backend).
+///
+/// ```swift
+/// let app = buildApplication(ServerConfig(dataDirectory: dir), store: try SQLiteServerStore.open(dataDirectory: dir))
+/// try await app.test(.router) { client in … }
+/// ```
+public func buildApplication(_ config: ServerConfig, store: any ServerStore, metrics: ServerMetrics = ServerMetrics(),
+                             logger: Logger? = nil) -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "syncserver")
+    logger.logLevel = config.logLevel
+    let router = buildRouter(config, store: store, metrics: metrics)
+    let server: HTTPServerBuilder = .http1(configuration: .init(
+        idleTimeout: config.idleTimeoutSeconds > 0 ? .seconds(Int64(config.idleTimeoutSeconds)) : nil))
+    return Application(
+        router: router,
+        server: server,
+        configuration: .init(
+            address: .hostname(config.host, port: config.port),
+            serverName: "articlesync",
+            availableConnectionsDelegate: config.maxConnections > 0
+                ? MaximumAvailableConnections(config.maxConnections, logger: logger) : nil),
+        logger: logger)
+}
+
+/// The routes, in one place (Protocol.md, "Sync server HTTP API", is their specification).
+public func buildRouter(_ config: ServerConfig, store: any ServerStore, metrics: ServerMetrics) -> Router<SyncRequestContext> {
+    let router = Router(context: SyncRequestContext.self)
+    router.middlewares.add(RequestMiddleware(metrics: metrics, inFlight: InFlightCounter(limit: max(1, config.maxConcurrentRequests))))
+
+    let health = HealthRoutes(store: store, metrics: metrics)
+    router.get("healthz", use: health.healthz)
+    router.get("readyz", use: health.readyz)
+    router.get("metrics", use: health.metricsText)
+
+    let push = PushRoute(store: store, config: config, metrics: metrics, pushSlots: AsyncSemaphore(config.maxConcurrentPushes))
+    let pull = PullRoute(store: store, config: config, metrics: metrics)
+    let library = LibraryRoute(store: store)
+    router.group("v1/libraries/:library")
+        .add(middleware: AuthMiddleware(store: store, limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst)))
+        .get(use: library.handle)
+        .post("changesets", use: push.handle)
+        .get("changes", use: pull.handle)
+    return router
+}

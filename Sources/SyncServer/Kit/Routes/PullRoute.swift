@@ -1,0 +1,67 @@
+import HTTPTypes
+import Hummingbird
+public import ServerStorage
+import SyncFailpoints
+import Logging
+import Prometheus
+import SyncModel
+import SyncWire
+
+/// `GET /v1/libraries/{library}/changes?since=<seq>&limit=<n>`: the stored frames after a
+/// cursor, concatenated, in seq order. Nothing newer is a 204 from one indexed lookup of the
+/// library's head, whatever the library's size.
+struct PullRoute {
+    static let defaultLimit = 100
+    static let maxLimit = 1000
+
+    let store: any ServerStore
+    let config: ServerConfig
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: SyncRequestContext) async throws -> Response {
+        guard let library = context.parameters.get("library") else {
+            throw APIError(.internalError, "pull route reached without a library")
+        }
+        let since = try Self.parseCursor(request.uri.queryParameters.get("since"))
+        let limit = try Self.parseLimit(request.uri.queryParameters.get("limit"))
+        let page = try await store.changes(library: library, since: since, limit: limit, maxBytes: config.maxPageBytes)
+        if since > page.head {
+            throw APIError(.cursorAhead,
+                            "cursor \(since) is ahead of this server's head \(page.head) (epoch \(page.epoch)): the server was restored from an older backup; reset the cursor and re-push",
+                            head: page.head)
+        }
+        var headers: HTTPFields = [
+            .epoch: page.epoch,
+            .head: String(page.head),
+            .next: String(page.next ?? since),
+            .more: (page.next ?? since) < page.head ? "true" : "false",
+        ]
+        guard !page.frames.isEmpty else {
+            return Response(status: .noContent, headers: headers)
+        }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(page.byteCount)
+        for frame in page.frames { buffer.writeBytes(frame.bytes) }
+        metrics.bytesOut.increment(by: Int64(buffer.readableBytes))
+        headers[.contentType] = PushRoute.mediaType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// A cursor is a decimal seq ≥ 0 (at most 18 digits); an absent `since` means 0.
+    static func parseCursor(_ raw: String?) throws(APIError) -> Int64 {
+        guard let raw else { return 0 }
+        guard (1...18).contains(raw.utf8.count), raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(raw) else {
+            throw APIError(.badCursor, "since must be a decimal sequence number ≥ 0 (0 = from the start), got \"\(raw.prefix(40))\"")
+        }
+        return value
+    }
+
+    static func parseLimit(_ raw: String?) throws(APIError) -> Int {
+        guard let raw else { return defaultLimit }
+        guard raw.utf8.count <= 7, raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(raw),
+              (1...maxLimit).contains(value) else {
+            throw APIError(.badLimit, "limit must be a whole number from 1 to \(maxLimit), got \"\(raw.prefix(40))\"")
+        }
+        return value
+    }
+}

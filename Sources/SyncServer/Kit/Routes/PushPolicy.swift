@@ -1,0 +1,48 @@
+public import ServerStorage
+import SyncModel
+import SyncWire
+
+/// Who may push what, in one place: library scope, read-only devices, the replica a device is
+/// bound to, and what to do with a frame that overlaps what the server holds. Pure: the storage
+/// backend calls ``decide(_:_:)`` inside its push transaction with the state it just read, and
+/// does exactly what it returns.
+///
+/// ```swift
+/// let result = try await store.push(request) { state in PushPolicy.decide(request, state) }
+/// ```
+public enum PushPolicy {
+    /// The checks that need no storage, made before the body is read: a read-only device is
+    /// refused without reading its 32 MiB.
+    public static func mayPush(_ device: Device) -> PushRefusal? {
+        device.readOnly ? .readOnly : nil
+    }
+
+    public static func decide(_ request: PushRequest, _ state: PushState) -> PushDecision {
+        guard let device = state.device, !device.isRevoked, device.library == request.library else {
+            return .refuse(.deviceGone)
+        }
+        if let refusal = mayPush(device) { return .refuse(refusal) }
+        let changeset = request.changeset
+        let replica = changeset.replica.description
+        if let bound = device.replica, bound != replica {
+            return .refuse(.replicaMismatch("this device pushes replica \(bound), not \(replica)"))
+        }
+        if device.replica == nil, let owner = state.replicaOwner {
+            return .refuse(.replicaMismatch(
+                "replica \(replica) belongs to device \(owner); revoke it first to move the replica to this device"))
+        }
+        let first = Int64(changeset.firstCounter), last = Int64(changeset.lastCounter)
+        if last <= state.acked { return .replay }
+        if first > state.acked + 1 { return .refuse(.gap(acked: state.acked)) }
+        let bind = device.replica == nil
+        guard first <= state.acked else {
+            return .append(StoredFrame(bytes: request.frame, first: first, last: last, opCount: changeset.ops.count,
+                                       format: request.format), bindReplica: bind)
+        }
+        // An overlap: store only the ops the server lacks (re-encoded in the current format).
+        let fresh = changeset.ops.filter { Int64($0.id.counter) > state.acked }
+        guard let bytes = try? Changeset.encode(fresh) else { return .refuse(.gap(acked: state.acked)) }
+        return .append(StoredFrame(bytes: bytes, first: state.acked + 1, last: last, opCount: fresh.count,
+                                   format: Changeset.formatMajor), bindReplica: bind)
+    }
+}

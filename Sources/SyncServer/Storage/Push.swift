@@ -1,0 +1,76 @@
+public import SyncModel
+public import SyncWire
+
+/// A verified frame a device asks to store.
+public struct PushRequest: Sendable {
+    public let library: String
+    public let deviceID: String
+    public let changeset: Changeset
+    /// The frame as received (stored as is unless the decision trims it).
+    public let frame: [UInt8]
+
+    public init(library: String, deviceID: String, changeset: Changeset, frame: [UInt8]) {
+        self.library = library; self.deviceID = deviceID; self.changeset = changeset; self.frame = frame
+    }
+
+    /// The frame's format major version (header byte 4).
+    public var format: UInt8 { frame.count > 4 ? frame[4] : 0 }
+}
+
+/// What a backend reads, inside the push transaction, for the policy to decide on.
+public struct PushState: Sendable, Equatable {
+    /// The pushing device as stored now (nil: it no longer exists).
+    public let device: Device?
+    /// Another active device of the library already bound to the frame's replica, if any.
+    public let replicaOwner: String?
+    /// The highest counter of the frame's replica the library holds (every op 1…acked).
+    public let acked: Int64
+    /// The library's head sequence number.
+    public let head: Int64
+    public let epoch: String
+
+    public init(device: Device?, replicaOwner: String?, acked: Int64, head: Int64, epoch: String) {
+        self.device = device; self.replicaOwner = replicaOwner; self.acked = acked; self.head = head; self.epoch = epoch
+    }
+}
+
+/// A frame to append: bytes as they will be served, and the counters they hold.
+public struct StoredFrame: Sendable, Equatable {
+    public let bytes: [UInt8]
+    public let first: Int64
+    public let last: Int64
+    public let opCount: Int
+    /// The frame's format major version (pull pages tell old clients what they cannot read).
+    public let format: UInt8
+
+    public init(bytes: [UInt8], first: Int64, last: Int64, opCount: Int, format: UInt8) {
+        self.bytes = bytes; self.first = first; self.last = last; self.opCount = opCount; self.format = format
+    }
+}
+
+/// Why a push is refused; nothing is written, bindings included.
+public enum PushRefusal: Sendable, Equatable {
+    /// The device vanished or was revoked between authentication and the write.
+    case deviceGone
+    case readOnly
+    /// The device is bound to another replica, or the replica belongs to another device.
+    case replicaMismatch(String)
+    /// The frame starts after `acked + 1`.
+    case gap(acked: Int64)
+}
+
+/// What the policy decided.
+public enum PushDecision: Sendable, Equatable {
+    case refuse(PushRefusal)
+    /// Everything in the frame is already held: nothing to write.
+    case replay
+    /// Append `frame`; bind the frame's replica to the device first when `bindReplica`.
+    case append(StoredFrame, bindReplica: Bool)
+}
+
+/// What a push did.
+public enum PushResult: Sendable, Equatable {
+    case refused(PushRefusal)
+    case replay(acked: Int64, head: Int64, epoch: String)
+    case stored(acked: Int64, seq: Int64, epoch: String, opsStored: Int)
+}

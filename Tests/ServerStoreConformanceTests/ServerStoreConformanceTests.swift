@@ -1,0 +1,224 @@
+import Foundation
+import ServerStorage
+import SyncModel
+import SyncServerKit
+import SyncWire
+import Testing
+
+/// What any server storage backend must do, whatever database is behind it: the library's
+/// sequence stays gap-free and in commit order under concurrent pushers, a push is stored exactly
+/// once and a replay writes nothing, a refused push writes nothing (not even a binding), pages
+/// respect their bounds, epochs and revocations are read fresh, and a full disk is reported as
+/// such with nothing stored. Every test runs on every backend in ``Backends/all``.
+@Suite("server storage conformance")
+struct ServerStoreConformanceTests {
+    static let library = "newsroom"
+
+    /// A store with the library and `devices` read-write devices (and one read-only).
+    struct World {
+        let store: any ServerStore
+        let devices: [Device]
+        let reader: Device
+
+        init(_ store: any ServerStore, devices count: Int = 2) async throws {
+            self.store = store
+            try await store.createLibrary(ServerStoreConformanceTests.library)
+            var devices: [Device] = []
+            for i in 0..<count {
+                devices.append(try await store.enrollDevice(library: library, name: "laptop \(i)", readOnly: false,
+                                                            tokenHash: randomHex(32)))
+            }
+            self.devices = devices
+            reader = try await store.enrollDevice(library: library, name: "editor", readOnly: true, tokenHash: randomHex(32))
+        }
+
+        /// Pushes counters `range` of `replica` as `device`, through the real push policy.
+        func push(_ replica: ReplicaID, _ range: ClosedRange<UInt64>, as device: Device) async throws -> PushResult {
+            let bytes = try frame(replica, range)
+            let request = PushRequest(library: library, deviceID: device.id, changeset: try Changeset.decode(bytes), frame: bytes)
+            return try await store.push(request) { state in PushPolicy.decide(request, state) }
+        }
+
+        func everything() async throws -> ChangesPage {
+            try await store.changes(library: library, since: 0, limit: 100_000, maxBytes: .max)
+        }
+    }
+
+    static func frame(_ replica: ReplicaID, _ range: ClosedRange<UInt64>) throws -> [UInt8] {
+        try Changeset.encode(range.map { c in
+            Op(id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
+               body: .setAdd(.article("a\(c % 5)"), set: "tags", element: "tag-\(c)"))
+        })
+    }
+
+    @Test(arguments: Backends.all)
+    func `a push is stored once; the same push again is a replay that writes nothing`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            let epoch = try await store.epoch()
+            #expect(try await world.push(replica, 1...3, as: world.devices[0]) == .stored(acked: 3, seq: 1, epoch: epoch, opsStored: 3))
+            #expect(try await world.push(replica, 1...3, as: world.devices[0]) == .replay(acked: 3, head: 1, epoch: epoch))
+            #expect(try await world.push(replica, 2...3, as: world.devices[0]) == .replay(acked: 3, head: 1, epoch: epoch))
+            let page = try await world.everything()
+            #expect(page.frames.map(\.seq) == [1])
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 1 && summary.changesets == 1 && summary.ops == 3 && summary.replicas == [replica.description: 3])
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `an overlapping push stores only the ops the library lacks`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            _ = try await world.push(replica, 1...3, as: world.devices[0])
+            let result = try await world.push(replica, 2...6, as: world.devices[0])
+            #expect(result == .stored(acked: 6, seq: 2, epoch: try await store.epoch(), opsStored: 3))
+            let frames = try await world.everything().frames
+            let second = try Changeset.decode(frames[1].bytes)
+            #expect(second.firstCounter == 4 && second.lastCounter == 6)
+            #expect(try await store.summary(library: Self.library)?.ops == 6)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a refused push writes nothing, not even the replica binding`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            #expect(try await world.push(replica, 3...4, as: world.devices[0]) == .refused(.gap(acked: 0)))
+            #expect(try await world.push(replica, 1...2, as: world.reader) == .refused(.readOnly))
+            #expect(try await store.devices().allSatisfy { $0.replica == nil })
+            #expect(try await store.summary(library: Self.library)?.head == 0)
+            #expect(try await world.everything().frames.isEmpty)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a device binds to the replica of its first stored push and may push only that one`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let (mine, other) = (ReplicaID.random(), ReplicaID.random())
+            _ = try await world.push(mine, 1...1, as: world.devices[0])
+            #expect(try await store.devices().first { $0.id == world.devices[0].id }?.replica == mine.description)
+            guard case .refused(.replicaMismatch) = try await world.push(other, 1...1, as: world.devices[0]) else {
+                Issue.record("a bound device pushed another replica"); return
+            }
+            guard case .refused(.replicaMismatch) = try await world.push(mine, 2...2, as: world.devices[1]) else {
+                Issue.record("a second device took a bound replica"); return
+            }
+            #expect(try await store.summary(library: Self.library)?.head == 1)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `concurrent pushers get a gap-free sequence and lose or duplicate nothing`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store, devices: 8)
+            let replicas = (0..<8).map { _ in ReplicaID.random() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (device, replica) in zip(world.devices, replicas) {
+                    group.addTask {
+                        for batch in 0..<10 {
+                            let first = UInt64(batch * 5 + 1)
+                            guard case .stored = try await world.push(replica, first...first + 4, as: device) else {
+                                throw ServerStoreError(.failed, "push \(batch) of \(replica.short) was not stored")
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let page = try await world.everything()
+            #expect(page.frames.map(\.seq) == Array(1...80))
+            var ids = Set<OpID>()
+            for frame in page.frames { for op in try Changeset.decode(frame.bytes).ops { #expect(ids.insert(op.id).inserted) } }
+            #expect(ids.count == 400)
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 80 && summary.ops == 400)
+            #expect(Set(summary.replicas.values) == [50])
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `pages follow the cursor, stop at the frame or byte limit, and always carry a frame`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            for c in stride(from: UInt64(1), through: 10, by: 1) { _ = try await world.push(replica, c...c, as: world.devices[0]) }
+            let firstTwo = try await store.changes(library: Self.library, since: 0, limit: 2, maxBytes: .max)
+            #expect(firstTwo.frames.map(\.seq) == [1, 2] && firstTwo.head == 10 && firstTwo.next == 2)
+            let after = try await store.changes(library: Self.library, since: 7, limit: 100, maxBytes: .max)
+            #expect(after.frames.map(\.seq) == [8, 9, 10])
+            let tiny = try await store.changes(library: Self.library, since: 3, limit: 100, maxBytes: 1)
+            #expect(tiny.frames.map(\.seq) == [4])
+            let size = tiny.frames[0].bytes.count
+            let twoBySize = try await store.changes(library: Self.library, since: 3, limit: 100, maxBytes: 2 * size + 1)
+            #expect(twoBySize.frames.count == 2)
+            let end = try await store.changes(library: Self.library, since: 10, limit: 100, maxBytes: .max)
+            #expect(end.frames.isEmpty && end.head == 10)
+            #expect(try Changeset.decode(after.frames[0].bytes).firstCounter == 8)
+            #expect(after.frames.allSatisfy { $0.format == Changeset.formatMajor })
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `the epoch is read fresh and changes only when rotated`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            _ = try await World(store)
+            let epoch = try await store.epoch()
+            #expect(epoch.count == 32)
+            #expect(try await store.lookup(tokenHash: nil).epoch == epoch)
+            let rotated = try await store.rotateEpoch()
+            #expect(rotated != epoch)
+            #expect(try await store.epoch() == rotated)
+            #expect(try await store.changes(library: Self.library, since: 0, limit: 1, maxBytes: 1).epoch == rotated)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a revoked token is seen as revoked at once and cannot push`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let tokenHash = randomHex(32)
+            try await store.createLibrary(Self.library)
+            let device = try await store.enrollDevice(library: Self.library, name: "laptop", readOnly: false, tokenHash: tokenHash)
+            #expect(try await store.lookup(tokenHash: tokenHash).device == device)
+            #expect(try await store.lookup(tokenHash: randomHex(32)).device == nil)
+            #expect(try await store.revokeDevice(id: device.id))
+            #expect(try await !store.revokeDevice(id: device.id))
+            #expect(try await store.lookup(tokenHash: tokenHash).device?.isRevoked == true)
+            let bytes = try Self.frame(ReplicaID.random(), 1...1)
+            let request = PushRequest(library: Self.library, deviceID: device.id, changeset: try Changeset.decode(bytes), frame: bytes)
+            #expect(try await store.push(request) { PushPolicy.decide(request, $0) } == .refused(.deviceGone))
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `libraries and devices are created once and refused clearly otherwise`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            try await store.createLibrary(Self.library)
+            await #expect { try await store.createLibrary(Self.library) } throws: { ($0 as? ServerStoreError)?.code == .alreadyExists }
+            await #expect {
+                try await store.enrollDevice(library: "nowhere", name: "x", readOnly: false, tokenHash: randomHex(32))
+            } throws: { ($0 as? ServerStoreError)?.code == .notFound }
+            #expect(try await store.libraries() == [Self.library])
+            #expect(try await store.summary(library: "nowhere") == nil)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a full disk is reported as storageFull and nothing is stored`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            _ = try await world.push(replica, 1...2, as: world.devices[0])
+            try await backend.fillDisk(store)
+            await #expect { try await world.push(replica, 3...20_000, as: world.devices[0]) } throws: {
+                ($0 as? ServerStoreError)?.code == .storageFull
+            }
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 1 && summary.replicas[replica.description] == 2)
+        }
+    }
+}
