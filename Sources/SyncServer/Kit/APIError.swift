@@ -4,7 +4,7 @@ public import Hummingbird
 public import ServerStorage
 import SyncFailpoints
 import SyncModel
-import SyncWire
+public import SyncWire
 
 /// A refusal the server sends as `{"error": "<code>", "reason": "<sentence>"}`. The code decides
 /// the status, in one place (`Code.status`), so a handler only says what went wrong.
@@ -13,48 +13,8 @@ import SyncWire
 /// throw APIError(.gap, "server holds counters 1…7 of replica 9f0c…; push from 8", acked: 7)
 /// ```
 public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable, CaseIterable {
-        case unauthorized = "unauthorized"
-        case invalidToken = "invalid_token"
-        case forbidden = "forbidden"
-        case readOnly = "read_only"
-        case replicaMismatch = "replica_mismatch"
-        case unsupportedMediaType = "unsupported_media_type"
-        case tooLarge = "too_large"
-        case badChangeset = "bad_changeset"
-        case unsupportedVersion = "unsupported_version"
-        case clockSkew = "clock_skew"
-        case gap = "gap"
-        case badCursor = "bad_cursor"
-        case badLimit = "bad_limit"
-        case cursorAhead = "cursor_ahead"
-        case rateLimited = "rate_limited"
-        case overloaded = "overloaded"
-        case notReady = "not_ready"
-        case notFound = "not_found"
-        case methodNotAllowed = "method_not_allowed"
-        case badRequest = "bad_request"
-        case insufficientStorage = "insufficient_storage"
-        case internalError = "internal"
-
-        public var status: HTTPResponse.Status {
-            switch self {
-            case .unauthorized, .invalidToken: .unauthorized
-            case .forbidden, .readOnly, .replicaMismatch: .forbidden
-            case .unsupportedMediaType: .unsupportedMediaType
-            case .tooLarge: .contentTooLarge
-            case .badChangeset, .unsupportedVersion, .clockSkew: .unprocessableContent
-            case .gap, .cursorAhead: .conflict
-            case .badCursor, .badLimit, .badRequest: .badRequest
-            case .rateLimited: .tooManyRequests
-            case .overloaded, .notReady: .serviceUnavailable
-            case .notFound: .notFound
-            case .methodNotAllowed: .methodNotAllowed
-            case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
-            case .internalError: .internalServerError
-            }
-        }
-    }
+    /// The wire's error codes (SyncWire's ``SyncAPI/ErrorCode``), each with its status.
+    public typealias Code = SyncAPI.ErrorCode
 
     public let code: Code
     public let reason: String
@@ -73,22 +33,17 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         self.retryAfter = retryAfter
     }
 
-    public var status: HTTPResponse.Status { code.status }
-    public var description: String { "\(code.rawValue): \(reason)" }
-
-    struct Body: Encodable {
-        let error: String
-        let reason: String
-        let acked: Int64?
-        let head: Int64?
+    public var status: HTTPResponse.Status {
+        code == .insufficientStorage ? .init(code: 507, reasonPhrase: "Insufficient Storage") : .init(code: code.status)
     }
+    public var description: String { "\(code.rawValue): \(reason)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         response()
     }
 
     func response() -> Response {
-        var response = Response.json(Body(error: code.rawValue, reason: reason, acked: acked, head: head), status: status)
+        var response = Response.json(SyncAPI.ErrorBody(error: code.rawValue, reason: reason, acked: acked, head: head), status: status)
         if code == .unauthorized || code == .invalidToken {
             response.headers[.wwwAuthenticate] = "Bearer realm=\"articlesync\""
         }

@@ -38,17 +38,17 @@ public func buildRouter(_ config: ServerConfig, store: any ServerStore, metrics:
     router.middlewares.add(RequestMiddleware(metrics: metrics, inFlight: InFlightCounter(limit: max(1, config.maxConcurrentRequests))))
 
     let health = HealthRoutes(store: store, metrics: metrics)
-    router.get("healthz", use: health.healthz)
-    router.get("readyz", use: health.readyz)
-    router.get("metrics", use: health.metricsText)
+    router.get(RouterPath(SyncAPI.Path.health), use: health.healthz)
+    router.get(RouterPath(SyncAPI.Path.ready), use: health.readyz)
+    router.get(RouterPath(SyncAPI.Path.metrics), use: health.metricsText)
 
     let push = PushRoute(store: store, config: config, metrics: metrics, pushSlots: AsyncSemaphore(config.maxConcurrentPushes))
     let pull = PullRoute(store: store, config: config, metrics: metrics)
     let library = LibraryRoute(store: store)
-    router.group("v1/libraries/:library")
+    router.group(RouterPath(SyncAPI.Path.libraryPattern))
         .add(middleware: AuthMiddleware(store: store, limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst)))
         .get(use: library.handle)
-        .post("changesets", use: push.handle)
-        .get("changes", use: pull.handle)
+        .post(RouterPath(SyncAPI.Path.changesetsComponent), use: push.handle)
+        .get(RouterPath(SyncAPI.Path.changesComponent), use: pull.handle)
     return router
 }

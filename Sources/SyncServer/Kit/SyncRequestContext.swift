@@ -28,11 +28,11 @@ public struct SyncRequestContext: RequestContext {
 }
 
 extension HTTPField.Name {
-    static let requestID = Self("X-Request-Id")!
-    static let epoch = Self("ArticleSync-Epoch")!
-    static let next = Self("ArticleSync-Next")!
-    static let more = Self("ArticleSync-More")!
-    static let head = Self("ArticleSync-Head")!
+    static let requestID = Self(SyncAPI.Header.requestID)!
+    static let epoch = Self(SyncAPI.Header.epoch)!
+    static let next = Self(SyncAPI.Header.next)!
+    static let more = Self(SyncAPI.Header.more)!
+    static let head = Self(SyncAPI.Header.head)!
 }
 
 /// Request facts discovered deep in the chain and read at its outer end.

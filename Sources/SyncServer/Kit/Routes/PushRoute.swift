@@ -14,7 +14,7 @@ import SyncWire
 /// write transaction: device rights, media type, body size, and the frame itself (limits from
 /// the header, then inflate, length and SHA-256, then every op).
 struct PushRoute {
-    static let mediaType = "application/vnd.articlesync.changeset"
+    static let mediaType = SyncAPI.mediaType
 
     let store: any ServerStore
     let config: ServerConfig

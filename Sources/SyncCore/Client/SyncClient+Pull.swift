@@ -1,0 +1,52 @@
+import SyncFailpoints
+import SyncModel
+import SyncStore
+import SyncWire
+
+extension SyncClient {
+    /// Fetches and merges the frames after the cursor, page by page; each page and the cursor
+    /// that covers it are applied in one transaction, so an interrupted pull resumes after the
+    /// last page it applied.
+    public func pull() async throws -> PullReport {
+        var report = PullReport()
+        var cursor = try store.syncState().cursor
+        var restarts = 0
+        while true {
+            let response = try await exchange(SyncRequest(
+                method: "GET", path: SyncAPI.Path.changes(library: remote.library, since: cursor, limit: pageLimit)))
+            let restoredEpoch = try newEpoch(response)
+            if restoredEpoch != nil || (response.status == 409 && errorBody(response)?.code == .cursorAhead) {
+                // The server was restored from a backup: read everything again (duplicates are
+                // ignored) and let push re-send what it lost.
+                restarts += 1
+                guard restarts <= 3 else { throw failure(response) }
+                report.epochChanged = true
+                _ = try await adopt(epoch: restoredEpoch ?? response.header(SyncAPI.Header.epoch))
+                cursor = 0
+                continue
+            }
+            if response.status == 204 { break }
+            guard response.status == 200 else { throw failure(response) }
+            guard let next = response.header(SyncAPI.Header.next).flatMap({ Int64($0) }), next > cursor else {
+                throw SyncClientError(.protocolError, "the server's page has no valid \(SyncAPI.Header.next) header")
+            }
+            let frames = try Changeset.decodeAll(response.body)
+            let epoch = response.header(SyncAPI.Header.epoch)
+            let merged = try store.merge(frames.flatMap(\.ops), updatingSyncState: { state in
+                Failpoint.hit("client.pull.mid-apply")
+                state.cursor = next
+                if let epoch { state.epoch = epoch }
+            })
+            cursor = next
+            report.pages += 1
+            report.opsReceived += merged.received
+            report.opsApplied += merged.applied
+            report.bytesReceived += response.body.count
+            let head = response.header(SyncAPI.Header.head).flatMap { Int($0) } ?? Int(next)
+            progress?("pull", Int(next), head)
+            if response.header(SyncAPI.Header.more)?.lowercased() != "true" || shouldStop?() == true { break }
+        }
+        report.cursor = cursor
+        return report
+    }
+}

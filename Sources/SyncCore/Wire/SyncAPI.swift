@@ -1,0 +1,114 @@
+import Foundation
+
+/// The HTTP vocabulary the sync server and its clients share (Protocol.md, "Sync server HTTP
+/// API"): paths, headers, the changeset media type and the error codes with their statuses,
+/// defined once so that neither side re-types a string the other must match.
+///
+/// ```swift
+/// let path = SyncAPI.Path.changes(library: "newsroom", since: 42, limit: 100)
+/// // "/v1/libraries/newsroom/changes?since=42&limit=100"
+/// SyncAPI.ErrorCode.gap.status   // 409
+/// ```
+///
+/// ## Topics
+/// - ``Path``, ``Header``, ``mediaType``
+/// - ``ErrorCode``, ``ErrorBody``
+public enum SyncAPI {
+    /// `Content-Type` of a push body and of a pull page: changeset frames back to back.
+    public static let mediaType = "application/vnd.articlesync.changeset"
+
+    public enum Path {
+        /// The route pattern of a library (the server's router).
+        public static let libraryPattern = "v1/libraries/:library"
+        public static let changesetsComponent = "changesets"
+        public static let changesComponent = "changes"
+        public static let health = "/healthz"
+        public static let ready = "/readyz"
+        public static let metrics = "/metrics"
+
+        /// `/v1/libraries/{library}`, the name percent-encoded.
+        public static func library(_ name: String) -> String {
+            "/v1/libraries/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name)
+        }
+
+        /// `POST` here to push one frame.
+        public static func changesets(library name: String) -> String { library(name) + "/" + changesetsComponent }
+
+        /// `GET` here to pull the frames after `since`.
+        public static func changes(library name: String, since: Int64, limit: Int) -> String {
+            library(name) + "/" + changesComponent + "?since=\(since)&limit=\(limit)"
+        }
+    }
+
+    public enum Header {
+        /// The server's epoch, on every `/v1` response (refusals included).
+        public static let epoch = "ArticleSync-Epoch"
+        /// On a pull page: the cursor for the next pull.
+        public static let next = "ArticleSync-Next"
+        /// On a pull page: `true` if frames after `Next` exist.
+        public static let more = "ArticleSync-More"
+        /// On a pull page: the library's head sequence number.
+        public static let head = "ArticleSync-Head"
+        public static let requestID = "X-Request-Id"
+        public static let retryAfter = "Retry-After"
+    }
+
+    /// Every `error` a refusal can carry, with its HTTP status.
+    public enum ErrorCode: String, Sendable, CaseIterable, Codable {
+        case unauthorized = "unauthorized"
+        case invalidToken = "invalid_token"
+        case forbidden = "forbidden"
+        case readOnly = "read_only"
+        case replicaMismatch = "replica_mismatch"
+        case unsupportedMediaType = "unsupported_media_type"
+        case tooLarge = "too_large"
+        case badChangeset = "bad_changeset"
+        case unsupportedVersion = "unsupported_version"
+        case clockSkew = "clock_skew"
+        case gap = "gap"
+        case badCursor = "bad_cursor"
+        case badLimit = "bad_limit"
+        case cursorAhead = "cursor_ahead"
+        case rateLimited = "rate_limited"
+        case overloaded = "overloaded"
+        case notReady = "not_ready"
+        case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
+        case badRequest = "bad_request"
+        case insufficientStorage = "insufficient_storage"
+        case internalError = "internal"
+
+        public var status: Int {
+            switch self {
+            case .unauthorized, .invalidToken: 401
+            case .forbidden, .readOnly, .replicaMismatch: 403
+            case .unsupportedMediaType: 415
+            case .tooLarge: 413
+            case .badChangeset, .unsupportedVersion, .clockSkew: 422
+            case .gap, .cursorAhead: 409
+            case .badCursor, .badLimit, .badRequest: 400
+            case .rateLimited: 429
+            case .overloaded, .notReady: 503
+            case .notFound: 404
+            case .methodNotAllowed: 405
+            case .insufficientStorage: 507
+            case .internalError: 500
+            }
+        }
+    }
+
+    /// `{"error": "<code>", "reason": "<human sentence>"}`, plus `acked` (for `gap`) or `head`
+    /// (for `cursor_ahead`).
+    public struct ErrorBody: Codable, Sendable, Equatable {
+        public let error: String
+        public let reason: String?
+        public let acked: Int64?
+        public let head: Int64?
+
+        public init(error: String, reason: String?, acked: Int64? = nil, head: Int64? = nil) {
+            self.error = error; self.reason = reason; self.acked = acked; self.head = head
+        }
+
+        public var code: ErrorCode? { ErrorCode(rawValue: error) }
+    }
+}
