@@ -70,4 +70,19 @@ import Testing
         try a.rebuild()
         #expect(try a.canonicalDump() == dumpBefore)
     }
+
+    @Test func `annotations of an article in the trash cannot be removed or edited until it is restored`() throws {
+        let store = try temporaryStore()
+        let id = try store.addArticle(ArticleDraft(title: "T", body: "غزة اليوم")).id
+        let highlight = try store.highlight(article: id, .quote("غزة", occurrence: 1), note: "check")
+        try store.trash(id)
+        let ops = try store.counts()["ops"]
+        #expect { try store.removeAnnotation(highlight) } throws: { ($0 as? StoreError)?.code == .trashed }
+        #expect { try store.setNote(annotation: highlight, text: "x") } throws: { ($0 as? StoreError)?.code == .trashed }
+        #expect(try store.counts()["ops"] == ops, "a refused command writes nothing")
+        #expect(try store.conflicts().trash.isEmpty, "no self-inflicted trash conflict")
+        try store.restore(id)
+        try store.removeAnnotation(highlight)
+        #expect(try store.article(id).annotations.isEmpty)
+    }
 }

@@ -76,9 +76,12 @@ extension Store {
         }
     }
 
+    /// Removes a highlight or note. Like every edit, refused while its article is in the trash:
+    /// the removal would count as work the trash had not seen (a self-inflicted trash conflict).
     public func removeAnnotation(_ id: String) throws {
         try local { w in
             let entity = try Self.requireAnnotation(id, w.db)
+            try Self.requireArticle(entity.parent, w.db)
             try w.emit(.assign(entity, [try w.write(entity, "removed", .bool(true))]))
         }
     }
