@@ -7,7 +7,8 @@
 //   even: the rest is a changeset file, decoded as received (headers, limits, inflate, SHA-256);
 //   odd:  byte 1 gives an op count (1…8), the rest is a raw *payload* wrapped here into a valid
 //         frame (right lengths, zlib, SHA-256) so mutations reach the op parser instead of
-//         dying at the checksum.
+//         dying at the checksum; bit 1 of byte 0 picks the frame format (set: format 1, the
+//         wave-1 op bodies; clear: format 2, the op envelope).
 // Invariants (a violation is a crash): whatever decodes re-encodes and decodes to the same ops;
 // a frame the push validation accepts also decodes with decodeAll to exactly that frame and
 // has no op past the clock bound; refusals use only the documented codes.
@@ -26,9 +27,10 @@ let shaSelfTest: Void = {
     precondition(digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "SHA-256 shim is wrong: \(digest)")
 }()
 
-func wrap(count: Int, payload: [UInt8]) -> [UInt8] {
+func wrap(count: Int, payload: [UInt8], format: UInt8) -> [UInt8] {
     var w = ByteWriter(capacity: Changeset.headerSize + payload.count)
-    w.raw(Changeset.magic); w.u8(Changeset.formatMajor); w.u8(Changeset.formatMinor)
+    w.raw(Changeset.magic); w.u8(format); w.u8(0)
+    if format >= 2 { w.u8(Changeset.FrameType.ops.rawValue); w.u8(0) }
     w.raw(fuzzReplica.bytes)
     w.fixed(UInt64(1)); w.fixed(UInt64(count)); w.fixed(UInt32(count))
     w.fixed(UInt32(payload.count))
@@ -47,7 +49,7 @@ public func fuzzChangeset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes: [UInt8]
     if input[0] & 1 == 1 {
         guard size >= 2 else { return 0 }
-        bytes = wrap(count: Int(input[1] % 8) + 1, payload: Array(input[2...]))
+        bytes = wrap(count: Int(input[1] % 8) + 1, payload: Array(input[2...]), format: input[0] & 2 != 0 ? 1 : 2)
     } else {
         bytes = Array(input[1...])
     }

@@ -190,7 +190,7 @@ public final class ServerProcess: @unchecked Sendable {
     // MARK: HTTP API
 
     public func get(_ path: String, token: String?) throws -> HTTPReply {
-        var headers: [String: String] = [:]
+        var headers: [String: String] = ["Accept": SyncAPI.accept]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         return try HTTP.request(port: port, "GET", path, headers: headers)
     }

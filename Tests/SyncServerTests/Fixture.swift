@@ -94,10 +94,11 @@ func frame(_ replica: ReplicaID, _ counters: ClosedRange<UInt64>) throws -> [UIn
 
 // MARK: Requests
 
-func headers(token: String?, contentType: String? = PushRoute.mediaType) -> HTTPFields {
+func headers(token: String?, contentType: String? = PushRoute.mediaType, accept: String? = nil) -> HTTPFields {
     var fields = HTTPFields()
     if let token { fields[.authorization] = "Bearer \(token)" }
     if let contentType { fields[.contentType] = contentType }
+    if let accept { fields[.accept] = accept }
     return fields
 }
 
@@ -109,10 +110,12 @@ extension TestClientProtocol {
                                  body: ByteBuffer(bytes: bytes))
     }
 
-    func pull(since: String, limit: String? = nil, token: String?, library: String = Fixture.library) async throws -> TestResponse {
+    /// A pull as this version's client makes it (`accept`: what it says it reads).
+    func pull(since: String, limit: String? = nil, token: String?, library: String = Fixture.library,
+              accept: String? = SyncAPI.accept) async throws -> TestResponse {
         var uri = "/v1/libraries/\(library)/changes?since=\(since)"
         if let limit { uri += "&limit=\(limit)" }
-        return try await executeRequest(uri: uri, method: .get, headers: headers(token: token, contentType: nil), body: nil)
+        return try await executeRequest(uri: uri, method: .get, headers: headers(token: token, contentType: nil, accept: accept), body: nil)
     }
 
     func get(_ uri: String, token: String? = nil) async throws -> TestResponse {

@@ -141,4 +141,46 @@ struct PullTests {
             #expect(try await client.get("/v1/libraries/archive", token: f.reader.token).errorCode == "forbidden")
         }
     }
+
+    /// Protocol.md's wave-1 worked example (format 1) of replica 000102…0f, counters 1…2.
+    static let formatOneFrame: [UInt8] = {
+        let hex = """
+            415343530100000102030405060708090a0b0c0d0e0f000000000000000100000000000000020000000200000032e3f9\
+            10db9715d6068fc847e475bee45eca85838b5b610ee570b521550be245de00000036789c639cc0707c0e0308308a3032\
+            251a32b2966496e4a4b2b0ddd87563d38d950c4c0c4c7c20719692c4f46296bcd4f2620037a50d89
+            """
+        let digits = Array(hex)
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+    }()
+
+    @Test func `a format-1 frame from a wave-1 laptop is stored and served as it was received`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            let pushed = try await client.push(Self.formatOneFrame, token: f.writer.token)
+            #expect(pushed.status == .ok && pushed.json["acked"] as? Int == 2)
+            // …to a wave-1 client (its Accept names no version) and to this version's alike.
+            for accept in ["application/vnd.articlesync.changeset, application/json", SyncAPI.accept] {
+                let page = try await client.pull(since: "0", token: f.reader.token, accept: accept)
+                #expect(page.status == .ok)
+                #expect(Array(page.body.readableBytesView) == Self.formatOneFrame)
+            }
+        }
+        #expect(try await f.storedFrames().map(\.format) == [1])
+    }
+
+    @Test func `a wave-1 client is told to upgrade when the page holds a frame it cannot read`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            _ = try await client.push(Self.formatOneFrame, token: f.writer.token)
+            _ = try await client.push(try frame(b, 1...2), token: f.writer2.token)
+            let old = "application/vnd.articlesync.changeset, application/json"
+            let refused = try await client.pull(since: "0", token: f.reader.token, accept: old)
+            #expect(refused.status.code == 406 && refused.errorCode == "client_too_old")
+            #expect((refused.json["reason"] as? String)?.contains("upgrade synccli") == true, "\(refused.json)")
+            // What it can read is still served, up to the frame it cannot.
+            let first = try await client.pull(since: "0", limit: "1", token: f.reader.token, accept: old)
+            #expect(first.status == .ok && first.header("ArticleSync-Next") == "1")
+            #expect(try await client.pull(since: "0", token: f.reader.token).status == .ok)
+        }
+    }
 }

@@ -226,7 +226,7 @@ struct PushRefusalTests {
     @Test func `a decompression bomb declaring a huge payload is 413 too_large`() async throws {
         try await expectRefused(.contentTooLarge, "too_large") { client, f in
             var bytes = try frame(self.replica, 4...5)
-            bytes.replaceSubrange(42..<46, with: [0xFF, 0xFF, 0xFF, 0xF0]) // declared uncompressed length ~4 GiB
+            bytes.replaceSubrange(44..<48, with: [0xFF, 0xFF, 0xFF, 0xF0]) // declared uncompressed length ~4 GiB
             return try await client.push(bytes, token: f.writer.token)
         }
     }
@@ -234,7 +234,7 @@ struct PushRefusalTests {
     @Test func `a frame over the inflate ratio is 413 too_large`() async throws {
         try await expectRefused(.contentTooLarge, "too_large", configure: { $0.maxInflateRatio = 20 }) { client, f in
             var bytes = try frame(self.replica, 4...5)
-            bytes.replaceSubrange(42..<46, with: [0x00, 0x10, 0x00, 0x00]) // 1 MiB from a ~50-byte body
+            bytes.replaceSubrange(44..<48, with: [0x00, 0x10, 0x00, 0x00]) // 1 MiB from a ~50-byte body
             return try await client.push(bytes, token: f.writer.token)
         }
     }
@@ -255,7 +255,7 @@ struct PushRefusalTests {
         }
     }
 
-    @Test(arguments: [6, 30, 50, 90, -1])
+    @Test(arguments: [8, 30, 50, 90, -1])
     func `a frame with one flipped bit is 422 bad_changeset`(offset: Int) async throws {
         try await expectRefused(.unprocessableContent, "bad_changeset") { client, f in
             var bytes = try frame(self.replica, 4...9)
@@ -265,10 +265,11 @@ struct PushRefusalTests {
         }
     }
 
-    @Test func `an unknown format version is 422 unsupported_version`() async throws {
+    @Test(arguments: [(4, 3), (6, 2), (6, 3), (7, 1)])
+    func `an unknown format version, a snapshot or an encrypted frame is 422 unsupported_version`(offset: Int, value: UInt8) async throws {
         try await expectRefused(.unprocessableContent, "unsupported_version") { client, f in
             var bytes = try frame(self.replica, 4...5)
-            bytes[4] = 2
+            bytes[offset] = value
             return try await client.push(bytes, token: f.writer.token)
         }
     }

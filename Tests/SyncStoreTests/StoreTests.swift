@@ -57,7 +57,7 @@ import Testing
         let a = try temporaryStore(name: "A"), b = try temporaryStore(name: "B")
         let future = ReplicaID.random()
         let unknown = Op(id: OpID(replica: future, counter: 1), hlc: HLC(millis: Store.systemClock()),
-                         body: .unknown(kind: 42, payload: [1, 2, 3, 0xff]))
+                         body: .unknown(kind: 42, entity: .article("a-future"), payload: [1, 2, 3, 0xff]), countsAsWork: true)
         let report = try a.applyChangesets(try Changeset.encode([unknown]))
         #expect(report.applied == 1)
         #expect(try a.versionVector()[future] == 1)

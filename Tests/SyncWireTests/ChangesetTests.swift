@@ -25,13 +25,16 @@ enum ChangesetFixture {
             .setRemove(article, set: "tags", element: "سياسة", observed: [OpID(replica: b, counter: 9), OpID(replica: a, counter: 2)]),
             .assign(.annotation("note-1", article: article.id), [FieldWrite("note", .string("اقتباس مهم ✍️"))]),
             .setAdd(.collection("c-1"), set: "members", element: article.id),
-            .unknown(kind: 200, payload: [0, 1, 2, 0xff, 0x80]),
-            .unknown(kind: 0, payload: []),
+            .unknown(kind: 200, entity: article, payload: [0, 1, 2, 0xff, 0x80]),
+            .unknown(kind: 0, entity: EntityRef(EntityRef.Kind(rawValue: 9), "future-entity", parent: article.id), payload: []),
         ]
         let context = VersionVector([a: 4, b: 12])
         return bodies.enumerated().map { i, body in
             let hlc = HLC(millis: 1_718_000_000_000 + UInt64(i % 3) * 5, counter: UInt16(i))
-            return Op(id: OpID(replica: r, counter: first + UInt64(i)), hlc: hlc, body: body, context: i == 2 ? context : nil)
+            // The first unknown kind counts as work, as its (future) author decided.
+            let work: Bool? = if case .unknown(200, _, _) = body { true } else { nil }
+            return Op(id: OpID(replica: r, counter: first + UInt64(i)), hlc: hlc, body: body, context: i == 2 ? context : nil,
+                      countsAsWork: work)
         }
     }
 
@@ -57,11 +60,15 @@ enum ChangesetFixture {
     }
 
     /// A frame built by hand, so tests can lie in any header field. The hash is computed over
-    /// the header as written unless `sha` is given.
-    static func frame(major: UInt8 = 1, minor: UInt8 = 0, replica: ReplicaID = a, first: UInt64 = 1, last: UInt64 = 1,
-                      count: UInt32 = 1, payload: [UInt8], declared: UInt32? = nil, body: [UInt8]? = nil, sha: [UInt8]? = nil) -> [UInt8] {
+    /// the header as written unless `sha` is given. Format 1 headers have no type and key
+    /// generation bytes.
+    static func frame(major: UInt8 = 2, minor: UInt8 = 0, type: UInt8 = 1, keyGeneration: UInt8 = 0, replica: ReplicaID = a,
+                      first: UInt64 = 1, last: UInt64 = 1, count: UInt32 = 1, payload: [UInt8], declared: UInt32? = nil,
+                      body: [UInt8]? = nil, sha: [UInt8]? = nil) -> [UInt8] {
         var w = ByteWriter()
-        w.raw(Changeset.magic); w.u8(major); w.u8(minor); w.raw(replica.bytes)
+        w.raw(Changeset.magic); w.u8(major); w.u8(minor)
+        if major >= 2 { w.u8(type); w.u8(keyGeneration) }
+        w.raw(replica.bytes)
         w.fixed(first); w.fixed(last); w.fixed(count); w.fixed(declared ?? UInt32(payload.count))
         w.raw(sha ?? Changeset.digest(w.bytes[...], payload))
         let body = body ?? Zlib.deflate(payload)
@@ -97,7 +104,7 @@ enum ChangesetFixture {
 }
 
 @Suite struct ChangesetTests {
-    @Test func roundTripsEveryOpKind() throws {
+    @Test func `every op kind round-trips byte for byte, unknown kinds and entities included`() throws {
         let ops = ChangesetFixture.everyKind(from: 41)
         let bytes = try Changeset.encode(ops)
         let back = try Changeset.decode(bytes, limits: .default)
@@ -106,10 +113,11 @@ enum ChangesetFixture {
         // Byte-identical re-encoding, unknown kinds included: stores pass newer ops on untouched.
         #expect(try Changeset.encode(back.ops) == bytes)
         let header = try Changeset.inspectHeader(bytes)
-        #expect(header.opCount == 7 && header.formatMajor == 1 && header.frameLength == bytes.count)
+        #expect(header.opCount == 7 && header.formatMajor == 2 && header.frameLength == bytes.count)
+        #expect(back.ops[5].countsAsWork && !back.ops[6].countsAsWork && back.ops[6].entity.articleID == back.ops[0].entity.id)
     }
 
-    @Test func encodeRefusesBadInput() {
+    @Test func `encoding refuses no ops, gaps and mixed replicas`() {
         let ops = ChangesetFixture.everyKind()
         #expect(throws: ChangesetError.self) { try Changeset.encode([]) }
         let gap = [ops[0], ops[2]]
@@ -118,7 +126,7 @@ enum ChangesetFixture {
         do { _ = try Changeset.encode(mixed); Issue.record("mixed replicas accepted") } catch { #expect(error.code == .mixedReplicas) }
     }
 
-    @Test func truncationAtEveryOffsetIsRefused() throws {
+    @Test func `a frame cut at any byte is refused`() throws {
         let bytes = try Changeset.encode(Array(ChangesetFixture.everyKind().prefix(3)))
         for n in 0..<bytes.count {
             let prefix = Array(bytes[..<n])
@@ -133,9 +141,9 @@ enum ChangesetFixture {
     /// unused padding bits after the final deflate block, in the byte just before the 4-byte
     /// Adler-32 trailer. zlib ignores them (RFC 1951 gives them no meaning), so the inflated
     /// payload, which the SHA-256 then verifies, is unchanged: no data can change through them.
-    /// The minor version (byte 5) needs no exclusion: the SHA-256 covers header bytes 0..<46.
+    /// The minor version (byte 5) needs no exclusion: the SHA-256 covers header bytes 0..<48.
     @Test(arguments: [(1, 0), (37, 5_000)])
-    func singleBitFlipsAreRefused(opCount: Int, randomFlips: Int) throws {
+    func `a flipped bit anywhere is refused, or lands in deflate padding and changes nothing`(opCount: Int, randomFlips: Int) throws {
         let ops = ChangesetFixture.everyKind().prefix(opCount) + ChangesetFixture.titleEdits(max(0, opCount - 7)).map {
             Op(id: OpID(replica: ChangesetFixture.a, counter: $0.id.counter + 7), hlc: $0.hlc, body: $0.body)
         }
@@ -156,7 +164,7 @@ enum ChangesetFixture {
         #expect(refused + padding == flips.count && padding <= 7)
     }
 
-    @Test func decompressionBombIsRefusedWithinTheLimit() throws {
+    @Test func `a decompression bomb is refused within the memory limit`() throws {
         let bomb = ChangesetFixture.zeroBomb(size: 1 << 30)
         #expect(bomb.count < 1_100_000) // ~1 MB of input claims 1 GiB
         let limit = 1 << 20
@@ -182,7 +190,7 @@ enum ChangesetFixture {
         }
     }
 
-    @Test func zlibRefusesTruncatedTrailingAndShortStreams() throws {
+    @Test func `zlib refuses truncated, trailing and short streams`() throws {
         let data = Array("غزة ".utf8) + (0..<3000).map { UInt8($0 % 251) }
         let packed = Zlib.deflate(data)
         #expect(try Zlib.inflate(packed, expectedLength: data.count, limit: data.count) == data)
@@ -193,13 +201,21 @@ enum ChangesetFixture {
         #expect(try Zlib.inflate(Zlib.deflate([]), expectedLength: 0, limit: 0) == [])
     }
 
-    @Test func versionsAndCounters() throws {
+    @Test func `unknown majors, frame types and encrypted frames are refused; newer minors are read`() throws {
         let payload = try payloadOf(Changeset.encode([ChangesetFixture.everyKind()[1]]))
-        let v2 = ChangesetFixture.frame(major: 2, minor: 3, payload: payload)
-        #expect(throws: ChangesetError(.unsupportedVersion, "unsupported changeset format version 2.3; this build reads 1.x")) {
-            try Changeset.decode(v2, limits: .default)
+        #expect(throws: ChangesetError(.unsupportedVersion, "unsupported changeset format version 3.1; this build reads 1 and 2 (a newer synccli wrote it: upgrade)")) {
+            try Changeset.decode(ChangesetFixture.frame(major: 3, minor: 1, payload: payload), limits: .default)
         }
-        // A newer minor of major 1 is read: minors only add things old readers may ignore.
+        #expect(throws: ChangesetError(.unsupportedFrameType, "a snapshot frame: this build reads only ops frames (type 1); a newer synccli wrote it")) {
+            try Changeset.decode(ChangesetFixture.frame(type: 2, payload: payload), limits: .default)
+        }
+        #expect(throws: ChangesetError(.unsupportedFrameType, "a frame of type 9: this build reads only ops frames (type 1); a newer synccli wrote it")) {
+            try Changeset.decode(ChangesetFixture.frame(type: 9, payload: payload), limits: .default)
+        }
+        #expect(throws: ChangesetError(.encrypted, "the frame is encrypted (key generation 4); this build reads only cleartext frames")) {
+            try Changeset.decode(ChangesetFixture.frame(keyGeneration: 4, payload: payload), limits: .default)
+        }
+        // A newer minor of major 2 is read: minors only add things old readers may ignore.
         #expect(try Changeset.decode(ChangesetFixture.frame(minor: 9, payload: payload), limits: .default).ops.count == 1)
         for (first, last, count) in [(1, 1, 2), (1, 3, 2), (0, 0, 1), (5, 4, 0)] as [(UInt64, UInt64, UInt32)] {
             let frame = ChangesetFixture.frame(first: first, last: last, count: count, payload: payload)
@@ -217,9 +233,9 @@ enum ChangesetFixture {
         }
     }
 
-    @Test func hashIsCheckedBeforeOpsAreParsed() throws {
+    @Test func `the hash is checked before a single op is parsed`() throws {
         // Garbage ops with a consistent length: with the right hash it is a parse error…
-        let garbage: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0x07, 0xff, 0xff, 0xff]
+        let garbage: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0x07, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
         do { _ = try Changeset.decode(ChangesetFixture.frame(payload: garbage), limits: .default); Issue.record("garbage parsed") } catch {
             #expect(error.code == .malformedOps && error.reason.contains("unknown op flags 7"), "\(error)")
         }
@@ -229,7 +245,7 @@ enum ChangesetFixture {
         do { _ = try Changeset.decode(wrong, limits: .default) } catch { #expect(error.code == .checksumMismatch) }
     }
 
-    @Test func limitsAreCheckedFromTheHeader() throws {
+    @Test func `limits are checked from the header alone`() throws {
         let bytes = try Changeset.encode(ChangesetFixture.titleEdits(50))
         let tight = { (c: Int, u: Int, o: Int) in ChangesetLimits(maxCompressedBytes: c, maxUncompressedBytes: u, maxInflateRatio: 200, maxOps: o) }
         let cases: [(ChangesetLimits, ChangesetError.Code)] = [
@@ -243,7 +259,7 @@ enum ChangesetFixture {
 
     /// The encoder must never produce what a default decoder refuses: highly repetitive ops
     /// deflate far beyond 200:1.
-    @Test func repetitiveFramesPassTheDefaultRatio() throws {
+    @Test func `repetitive frames pass the default inflate ratio`() throws {
         let ops = (1...100_000).map {
             Op(id: OpID(replica: ChangesetFixture.a, counter: UInt64($0)), hlc: HLC(raw: UInt64($0)), body: .setAdd(.article("a1"), set: "tags", element: "x"))
         }
@@ -253,7 +269,7 @@ enum ChangesetFixture {
         #expect(try Changeset.decode(bytes, limits: .default).ops.count == 100_000)
     }
 
-    @Test func multiFrameFiles() throws {
+    @Test func `a file holds frames back to back, each verified`() throws {
         let one = try Changeset.encode(ChangesetFixture.everyKind())
         let two = try Changeset.encode(ChangesetFixture.everyKind(ChangesetFixture.b, from: 100))
         let frames = try Changeset.decodeAll(one + two, limits: .default)
@@ -271,31 +287,59 @@ enum ChangesetFixture {
         #expect(throws: ChangesetError.self) { try Changeset.decode(Array("PK\u{3}\u{4}hello".utf8), limits: .default) }
     }
 
-    @Test func encodedSizeVersusJSON() throws {
+    @Test func `a frame is far smaller than the same ops as JSON`() throws {
         let ops = ChangesetFixture.titleEdits(1_000)
         let frame = try Changeset.encode(ops)
         let header = try Changeset.inspectHeader(frame)
         let json = try JSONSerialization.data(withJSONObject: ops.map(Self.json), options: [.sortedKeys])
         let jsonZ = Zlib.deflate(Array(json))
         print("1,000 title edits: changeset frame \(frame.count) B (payload \(header.uncompressedLength) B); JSON \(json.count) B, JSON+zlib \(jsonZ.count) B")
+        #expect(frame.count < jsonZ.count)
     }
 
-    /// The worked example in Protocol.md, printed from the real encoder.
-    @Test func protocolWorkedExample() throws {
+    static let workedExampleOps: [Op] = {
         let article = EntityRef.article("a1")
-        let ops = [
+        return [
             Op(id: OpID(replica: ChangesetFixture.a, counter: 1), hlc: HLC(millis: 1_718_000_000_000), body: .assign(article, [FieldWrite("title", .string("غزة"))])),
             Op(id: OpID(replica: ChangesetFixture.a, counter: 2), hlc: HLC(millis: 1_718_000_000_000, counter: 1), body: .setAdd(article, set: "tags", element: "news")),
         ]
-        let frame = try Changeset.encode(ops)
+    }()
+
+    /// The worked example in Protocol.md, printed from the real encoder.
+    @Test func `the worked example of Protocol.md is what the encoder writes`() throws {
+        let frame = try Changeset.encode(Self.workedExampleOps)
         let payload = try payloadOf(frame)
-        #expect(payload.hexString == "019000c79c000000000001140102613101057469746c650406d8bad8b2d8a9000200020e010261310474616773046e657773")
+        #expect(payload.hexString == "019000c79c000000" + "0002" + "0102613100" + "0110" + "01057469746c650406d8bad8b2d8a900"
+                    + "0202" + "0102613100" + "020a" + "0474616773046e657773")
+        #expect(Array(frame[..<48]).hexString == "41534353" + "0200" + "0100" + "000102030405060708090a0b0c0d0e0f"
+                    + "0000000000000001" + "0000000000000002" + "00000002" + "00000034")
         print("worked example frame (\(frame.count) B):\n" + frame.hexString + "\npayload:\n" + payload.hexString)
+    }
+
+    /// Protocol.md's worked example as wave 1 wrote it (format 1, 136 bytes, zlib of that build):
+    /// stores of format 2 still read it, to the same ops.
+    @Test func `a format-1 frame written by a wave-1 store is still read`() throws {
+        let v1 = """
+            415343530100000102030405060708090a0b0c0d0e0f000000000000000100000000000000020000000200000032e3f9\
+            10db9715d6068fc847e475bee45eca85838b5b610ee570b521550be245de00000036789c639cc0707c0e0308308a3032\
+            251a32b2966496e4a4b2b0ddd87563d38d950c4c0c4c7c20719692c4f46296bcd4f2620037a50d89
+            """
+        let bytes = try #require(Self.hexBytes(v1))
+        let frame = try Changeset.decode(bytes, limits: .default)
+        #expect(frame.format == 1)
+        #expect(frame.ops == Self.workedExampleOps)
+    }
+
+    static func hexBytes(_ hex: String) -> [UInt8]? {
+        let digits = Array(hex.filter { !$0.isWhitespace })
+        guard digits.count % 2 == 0 else { return nil }
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16) }
+            .reduce(into: [UInt8]?([])) { acc, b in if let b, acc != nil { acc!.append(b) } else { acc = nil } }
     }
 
     func payloadOf(_ frame: [UInt8]) throws -> [UInt8] {
         let h = try Changeset.inspectHeader(frame)
-        return try Zlib.inflate(Array(frame[82...]), expectedLength: Int(h.uncompressedLength), limit: Int(h.uncompressedLength))
+        return try Zlib.inflate(Array(frame[h.headerSize...]), expectedLength: Int(h.uncompressedLength), limit: Int(h.uncompressedLength))
     }
 
     static func json(_ op: Op) -> [String: Any] {

@@ -39,7 +39,7 @@ extension SyncClient {
     func exchange(_ request: SyncRequest) async throws -> SyncResponse {
         var request = request
         request.headers.append(("Authorization", "Bearer \(token)"))
-        request.headers.append(("Accept", "\(SyncAPI.mediaType), application/json"))
+        request.headers.append(("Accept", SyncAPI.accept))
         var attempt = 0
         while true {
             attempt += 1

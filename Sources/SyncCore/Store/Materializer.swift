@@ -24,10 +24,10 @@ struct Materializer {
     /// log already holds it.
     mutating func record(_ op: Op) throws -> Bool {
         let statement = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO ops(replica, counter, hlc, article, body) VALUES (?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO ops(replica, counter, hlc, article, work, body) VALUES (?, ?, ?, ?, ?, ?)
             """)
         try statement.execute(arguments: [Data(op.id.replica.bytes), Int64(op.id.counter),
-                                          Int64(bitPattern: op.hlc.raw), op.body.entity?.articleID,
+                                          Int64(bitPattern: op.hlc.raw), op.entity.articleID, op.countsAsWork,
                                           Data(OpCodec.encodeBody(op))])
         guard db.changesCount > 0 else { return false }
         replicasSeen.insert(op.id.replica)
@@ -59,9 +59,9 @@ struct Materializer {
             if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
         case .unknown:
-            break // stored and passed on; nothing here understands it yet
+            break // stored and passed on; its envelope files it under its article (rule 3 counts it)
         }
-        if let article = op.body.entity?.articleID { touched.insert(.article(article)) }
+        if let article = op.entity.articleID { touched.insert(.article(article)) }
     }
 
     /// Rebuilds the rows of every touched entity and advances the version vector.
@@ -72,6 +72,7 @@ struct Materializer {
                 try updateArticle(entity.id, fields: articleFields[entity.id] ?? [], tags: articleTags.contains(entity.id))
             case .collection: try materializeCollection(entity.id)
             case .annotation: try materializeAnnotation(entity)
+            default: break // an entity kind of a newer version: kept in the merge state only
             }
         }
         touched = []
@@ -186,11 +187,10 @@ struct Materializer {
     private func trashConflict(_ id: String, trashed: Bool) throws -> String? {
         guard trashed, let trash = try MergeState.register(.article(id), "trashed", in: db).winner else { return nil }
         guard let trashOp = try OpLog.op(trash.id, in: db) else { return nil }
-        let work = try OpLog.ops(forArticle: id, in: db)
         let unseen = TrashRule.unseenWork(trashContext: trashOp.context ?? VersionVector(), trashID: trashOp.id,
-                                          candidates: work)
+                                          work: try OpLog.work(onArticle: id, in: db))
         guard !unseen.isEmpty else { return nil }
-        let who = Set(unseen.map(\.id.replica.short)).sorted().joined(separator: ", ")
+        let who = Set(unseen.map(\.replica.short)).sorted().joined(separator: ", ")
         return "moved to the trash on \(trashOp.id.replica.short) while \(who) worked on it (\(unseen.count) change\(unseen.count == 1 ? "" : "s") kept)"
     }
 

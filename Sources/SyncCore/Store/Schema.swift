@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import SyncModel
 import SyncWire
@@ -132,6 +133,21 @@ enum Schema {
                     (SELECT substr(value, instr(value, ' ') + 1) FROM meta WHERE key = 'sync.last_error');
                 DELETE FROM meta WHERE key LIKE 'sync.%' OR key LIKE 'remote.%';
                 """)
+        }
+        // Format 2 op bodies: every op carries its envelope (entity, owning article, whether it
+        // counts as work). Format-1 bodies are rewritten once; `work` lets rule 3 find the work on
+        // an article with an index instead of decoding every op filed under it.
+        migrator.registerMigration("v3-op-envelope") { db in
+            try db.execute(sql: "ALTER TABLE ops ADD COLUMN work INTEGER NOT NULL DEFAULT 0")
+            let update = try db.makeStatement(sql: "UPDATE ops SET body = ?, article = ?, work = ? WHERE replica = ? AND counter = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT replica, counter, hlc, body FROM ops") {
+                var reader = ByteReader(Array(row["body"] as Data))
+                let op = Op(id: OpID(replica: ReplicaID(bytes: Array(row["replica"] as Data))!, counter: UInt64(row["counter"] as Int64)),
+                            hlc: HLC(raw: UInt64(bitPattern: row["hlc"] as Int64)),
+                            decoded: try OpCodec.decodeBody(&reader, format: 1))
+                try update.execute(arguments: [Data(OpCodec.encodeBody(op)), op.entity.articleID, op.countsAsWork,
+                                               row["replica"], row["counter"]])
+            }
         }
         return migrator
     }

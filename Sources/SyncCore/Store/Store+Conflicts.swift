@@ -49,8 +49,8 @@ extension Store {
                 """)
             for key in keys {
                 let field: String = key["field"]
-                guard !Self.silentFields.contains(field),
-                      let kind = EntityRef.Kind(rawValue: key["kind"]) else { continue }
+                let kind = EntityRef.Kind(rawValue: key["kind"])
+                guard !Self.silentFields.contains(field), kind.isKnown else { continue }
                 let entity = EntityRef(kind, key["entity"], parent: key["parent"])
                 if let article, entity.articleID != article { continue }
                 let register = try MergeState.register(entity, field, in: db)
@@ -80,7 +80,7 @@ extension Store {
         try local { w in
             guard let row = try Row.fetchOne(w.db, sql: """
                 SELECT kind, parent FROM registers WHERE entity = ? AND field = ? LIMIT 1
-                """, arguments: [id, field]), let kind = EntityRef.Kind(rawValue: row["kind"]) else {
+                """, arguments: [id, field]), case let kind = EntityRef.Kind(rawValue: row["kind"]), kind.isKnown else {
                 throw StoreError(.notFound, "no field '\(field)' on \(id) (see `synccli conflicts`)")
             }
             let entity = EntityRef(kind, id, parent: row["parent"])

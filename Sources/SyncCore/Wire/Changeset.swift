@@ -4,22 +4,27 @@ public import SyncModel
 /// One changeset frame: ops of ONE origin replica with contiguous counters `first…last`,
 /// in a checksummed, zlib-compressed envelope. A changeset file is one or more frames back to
 /// back (a pull page may carry frames of several replicas). Protocol.md, "Changeset format",
-/// is the normative description; in short (fixed integers big-endian):
+/// is the normative description; in short (fixed integers big-endian), format 2:
 ///
 /// ```text
 /// off size field
 ///   0   4  magic "ASCS"
-///   4   1  format major (1)      5  1  format minor (0; any minor of major 1 is accepted)
-///   6  16  origin replica id
-///  22   8  first op counter (>= 1)
-///  30   8  last op counter
-///  38   4  op count (== last - first + 1)
-///  42   4  uncompressed payload length
-///  46  32  SHA-256 over header bytes 0..<46 followed by the uncompressed payload
-///  78   4  compressed body length
-///  82   …  body: one zlib stream of the payload
+///   4   1  format major (2; 1 is still read)      5  1  format minor (0; any minor is accepted)
+///   6   1  frame type (1 ops; 2 snapshot, 3 encrypted ops: reserved, refused by this version)
+///   7   1  key generation (0 = cleartext; anything else is refused by this version)
+///   8  16  origin replica id
+///  24   8  first op counter (>= 1)
+///  32   8  last op counter
+///  40   4  op count (== last - first + 1)
+///  44   4  uncompressed payload length
+///  48  32  SHA-256 over header bytes 0..<48 followed by the uncompressed payload
+///  80   4  compressed body length
+///  84   …  body: one zlib stream of the payload
 /// payload = u64 base HLC, then per op: zigzag varint (hlc - previous hlc) · OpCodec body
 /// ```
+///
+/// Format 1 (wave 1) has no type or key-generation byte: its header is 82 bytes, the replica at
+/// offset 6, the hash over bytes 0..<46, and its op bodies carry no envelope.
 ///
 /// The hash covers the header fields before it, not only the payload, so that a corrupted
 /// replica id or counter cannot attribute intact ops to the wrong origin.
@@ -32,17 +37,41 @@ public struct Changeset: Hashable, Sendable {
     public let replica: ReplicaID
     /// In counter order; `ops[i].id == OpID(replica: replica, counter: firstCounter + i)`.
     public let ops: [Op]
+    /// The format major version the frame was written in.
+    public let format: UInt8
     public var firstCounter: UInt64 { ops.first!.id.counter }
     public var lastCounter: UInt64 { ops.last!.id.counter }
 
     public static let magic: [UInt8] = Array("ASCS".utf8)
-    public static let formatMajor: UInt8 = 1
+    /// What this version writes.
+    public static let formatMajor: UInt8 = 2
     public static let formatMinor: UInt8 = 0
-    public static let headerSize = 82
-    /// Bytes 0..<46 (magic … uncompressed length) are hashed together with the payload.
-    static let hashedHeaderSize = 46
-    /// Smallest possible encoded op: HLC delta, flags, kind and length, one byte each.
+    /// The majors this version reads.
+    public static let readableFormats: ClosedRange<UInt8> = 1...2
+    public static let headerSize = 84
+    /// Smallest possible encoded op: HLC delta, flags, entity kind, two empty strings, op kind
+    /// and length, one byte each (format 1: four bytes).
     static let minOpSize = 4
+
+    /// What a frame carries (header byte 6, format 2).
+    public enum FrameType: UInt8, Sendable, CaseIterable {
+        /// Ops of one replica: the only type this version reads.
+        case ops = 1
+        /// A library's state at a server sequence number (reserved).
+        case snapshot = 2
+        /// Ops sealed for the library's members, opaque to the server (reserved).
+        case encryptedOps = 3
+
+        var name: String {
+            switch self {
+            case .ops: "ops"
+            case .snapshot: "snapshot"
+            case .encryptedOps: "encrypted ops"
+            }
+        }
+    }
+
+    static func headerSize(major: UInt8) -> Int { major == 1 ? 82 : 84 }
 
     /// Encodes `ops` (one replica, contiguous ascending counters starting at >= 1) as one frame.
     public static func encode(_ ops: [Op], level: Int32 = 6) throws(ChangesetError) -> [UInt8] {
@@ -74,6 +103,7 @@ public struct Changeset: Hashable, Sendable {
         }
         var w = ByteWriter(capacity: headerSize + body.count)
         w.raw(magic); w.u8(formatMajor); w.u8(formatMinor)
+        w.u8(FrameType.ops.rawValue); w.u8(0) // cleartext
         w.raw(first.id.replica.bytes)
         w.fixed(first.id.counter); w.fixed(ops.last!.id.counter); w.fixed(UInt32(ops.count))
         w.fixed(UInt32(p.bytes.count))
@@ -112,8 +142,8 @@ public struct Changeset: Hashable, Sendable {
         return frames
     }
 
-    /// Parses and checks the 82-byte header only (magic, version, counters): enough to show a
-    /// frame to a person or to route it, without inflating anything.
+    /// Parses and checks the header only (magic, version, frame type, counters): enough to show
+    /// a frame to a person or to route it, without inflating anything.
     public static func inspectHeader(_ bytes: [UInt8]) throws(ChangesetError) -> ChangesetHeader {
         try inspectHeader(bytes, at: 0)
     }
@@ -125,23 +155,40 @@ public struct Changeset: Hashable, Sendable {
             throw ChangesetError(.badMagic,
                                  "not a changeset: expected magic \"ASCS\" (41 53 43 53), found \(magicSeen.hexString)")
         }
-        if available >= 6, bytes[start + 4] != formatMajor {
-            throw ChangesetError(.unsupportedVersion,
-                                 "unsupported changeset format version \(bytes[start + 4]).\(bytes[start + 5]); this build reads \(formatMajor).x")
+        if available >= 6, !readableFormats.contains(bytes[start + 4]) {
+            throw ChangesetError(.unsupportedVersion, """
+                unsupported changeset format version \(bytes[start + 4]).\(bytes[start + 5]); this build reads \
+                \(readableFormats.map(String.init).joined(separator: " and ")) (a newer synccli wrote it: upgrade)
+                """)
         }
-        guard available >= headerSize else {
-            throw ChangesetError(.truncated, "header is truncated: \(available) of \(headerSize) bytes")
+        let major = available >= 5 ? bytes[start + 4] : formatMajor
+        let size = headerSize(major: major)
+        if major >= 2, available >= 8 {
+            let type = bytes[start + 6], generation = bytes[start + 7]
+            guard type == FrameType.ops.rawValue else {
+                let name = FrameType(rawValue: type).map { "\($0.name) frame" } ?? "frame of type \(type)"
+                throw ChangesetError(.unsupportedFrameType,
+                                     "a \(name): this build reads only ops frames (type 1); a newer synccli wrote it")
+            }
+            guard generation == 0 else {
+                throw ChangesetError(.encrypted,
+                                     "the frame is encrypted (key generation \(generation)); this build reads only cleartext frames")
+            }
+        }
+        guard available >= size else {
+            throw ChangesetError(.truncated, "header is truncated: \(available) of \(size) bytes")
         }
         let header: ChangesetHeader
         do throws(DecodeError) {
-            var r = ByteReader(bytes, from: start + 4, to: start + headerSize)
+            var r = ByteReader(bytes, from: start + 4, to: start + size)
             let major = try r.u8(), minor = try r.u8()
+            let (type, generation) = major >= 2 ? (try r.u8(), try r.u8()) : (FrameType.ops.rawValue, UInt8(0))
             let replica = ReplicaID(bytes: Array(try r.raw(16)))!
             let first = try r.fixed(UInt64.self), last = try r.fixed(UInt64.self), count = try r.fixed(UInt32.self)
             header = ChangesetHeader(
-                formatMajor: major, formatMinor: minor, replica: replica, firstCounter: first, lastCounter: last,
-                opCount: count, uncompressedLength: try r.fixed(UInt32.self), sha256: Array(try r.raw(32)),
-                compressedLength: try r.fixed(UInt32.self))
+                formatMajor: major, formatMinor: minor, frameType: type, keyGeneration: generation, replica: replica,
+                firstCounter: first, lastCounter: last, opCount: count, uncompressedLength: try r.fixed(UInt32.self),
+                sha256: Array(try r.raw(32)), compressedLength: try r.fixed(UInt32.self))
         } catch {
             throw ChangesetError(.truncated, error.reason) // unreachable: the length was checked above
         }
@@ -173,15 +220,16 @@ public struct Changeset: Hashable, Sendable {
             throw ChangesetError(.inflateRatio,
                                  "declared payload of \(plain) bytes is over \(limits.maxInflateRatio)× its \(packed)-byte compressed body")
         }
-        guard plain >= 8 + count * minOpSize else {
+        let smallest = h.formatMajor == 1 ? minOpSize : minOpSize + 3
+        guard plain >= 8 + count * smallest else {
             throw ChangesetError(.malformedOps,
-                                 "declared payload of \(plain) bytes cannot hold \(count) ops (at least \(8 + count * minOpSize) bytes)")
+                                 "declared payload of \(plain) bytes cannot hold \(count) ops (at least \(8 + count * smallest) bytes)")
         }
-        guard bytes.count - start - headerSize >= packed else {
+        guard bytes.count - start - h.headerSize >= packed else {
             throw ChangesetError(.truncated,
-                                 "body is truncated: \(bytes.count - start - headerSize) of \(packed) compressed bytes present")
+                                 "body is truncated: \(bytes.count - start - h.headerSize) of \(packed) compressed bytes present")
         }
-        let bodyStart = start + headerSize
+        let bodyStart = start + h.headerSize
         let payload: [UInt8]
         do throws(Zlib.InflateError) {
             payload = try Zlib.inflateChecked(Array(bytes[bodyStart..<bodyStart + packed]), expectedLength: plain, limit: plain)
@@ -194,7 +242,7 @@ public struct Changeset: Hashable, Sendable {
             throw ChangesetError(code, "body: \(error.reason)")
         }
         // The hash is checked before a single op is parsed: the op parser only sees verified bytes.
-        let actual = digest(bytes[start..<start + hashedHeaderSize], payload)
+        let actual = digest(bytes[start..<start + h.hashedHeaderSize], payload)
         guard actual == h.sha256 else {
             throw ChangesetError(.checksumMismatch,
                                  "SHA-256 mismatch: header says \(h.sha256.hexString), header+payload hash to \(actual.hexString)")
@@ -210,9 +258,9 @@ public struct Changeset: Hashable, Sendable {
                 let delta = try r.zigzag()
                 if index == 0, delta != 0 { throw DecodeError("first op's HLC delta is \(delta), must be 0") }
                 previous = previous &+ UInt64(bitPattern: delta)
-                let (body, context) = try OpCodec.decodeBody(&r)
+                let decoded = try OpCodec.decodeBody(&r, format: h.formatMajor)
                 let id = OpID(replica: h.replica, counter: h.firstCounter + UInt64(index))
-                ops.append(Op(id: id, hlc: HLC(raw: previous), body: body, context: context))
+                ops.append(Op(id: id, hlc: HLC(raw: previous), decoded: decoded))
             }
         } catch {
             throw ChangesetError(.malformedOps,
@@ -222,7 +270,7 @@ public struct Changeset: Hashable, Sendable {
             throw ChangesetError(.malformedOps,
                                  "\(r.remaining) stray payload bytes after the last op, at payload byte \(r.offset)")
         }
-        return Changeset(replica: h.replica, ops: ops)
+        return Changeset(replica: h.replica, ops: ops, format: h.formatMajor)
     }
 
     static func digest(_ header: ArraySlice<UInt8>, _ payload: [UInt8]) -> [UInt8] {
@@ -237,16 +285,24 @@ public struct Changeset: Hashable, Sendable {
 public struct ChangesetHeader: Hashable, Sendable {
     public let formatMajor: UInt8
     public let formatMinor: UInt8
+    /// ``Changeset/FrameType`` raw value (format 1: always ops).
+    public let frameType: UInt8
+    /// 0 for cleartext.
+    public let keyGeneration: UInt8
     public let replica: ReplicaID
     public let firstCounter: UInt64
     public let lastCounter: UInt64
     public let opCount: UInt32
     public let uncompressedLength: UInt32
-    /// SHA-256 over header bytes 0..<46 and the uncompressed payload.
+    /// SHA-256 over the header bytes before it (0..<48; format 1: 0..<46) and the uncompressed payload.
     public let sha256: [UInt8]
     public let compressedLength: UInt32
+    /// 84 bytes (format 1: 82).
+    public var headerSize: Int { Changeset.headerSize(major: formatMajor) }
+    /// The header bytes the hash covers: everything before the hash itself.
+    var hashedHeaderSize: Int { headerSize - 36 }
     /// Header plus body: where the next frame of a file starts.
-    public var frameLength: Int { Changeset.headerSize + Int(compressedLength) }
+    public var frameLength: Int { headerSize + Int(compressedLength) }
 }
 
 /// Bounds a decoder enforces from the header alone, before inflating a byte.
@@ -279,7 +335,7 @@ public struct ChangesetLimits: Hashable, Sendable {
 /// what is wrong and where.
 public struct ChangesetError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
-        case badMagic, unsupportedVersion, truncated, lengthMismatch, checksumMismatch, corruptBody
+        case badMagic, unsupportedVersion, unsupportedFrameType, encrypted, truncated, lengthMismatch, checksumMismatch, corruptBody
         case tooLarge, inflateRatio, tooManyOps, malformedOps, counterMismatch, mixedReplicas, empty
     }
     public let code: Code

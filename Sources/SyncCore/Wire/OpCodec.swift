@@ -1,17 +1,29 @@
 public import SyncModel
 
-/// The compact binary form of one op's body, shared by the op log and the changeset payload.
+/// The compact binary form of one op's body, shared by the op log and the changeset payload
+/// (Protocol.md, "Op body" gives the exact layout).
 ///
-/// An encoded body is self-contained: `flags u8 · [context] · kind u8 · varint length · payload`.
-/// A decoder that does not know `kind` keeps the payload as ``OpBody/unknown(kind:payload:)``
-/// and re-encodes it byte for byte, so stores pass newer op kinds on. Protocol.md gives the
-/// exact layout of each kind.
+/// Format 2 (written): an **envelope** every version understands —
+/// `flags u8 · [context] · entity kind u8 · entity id · entity parent` — then
+/// `op kind u8 · varint length · payload`. The envelope says which entity and which article the
+/// op belongs to and whether it counts as work on it, so a store that does not know `kind` still
+/// files it, computes rule 3 with it, and re-encodes it byte for byte.
+///
+/// Format 1 (read only, frames of wave-1 stores): `flags · [context] · kind · length · payload`,
+/// the entity inside the payload.
+///
+/// ```swift
+/// let bytes = OpCodec.encodeBody(op)
+/// var reader = ByteReader(bytes)
+/// let (body, context, work) = try OpCodec.decodeBody(&reader, format: 2)
+/// ```
 public enum OpCodec {
     public static let assignKind: UInt8 = 1
     public static let setAddKind: UInt8 = 2
     public static let setRemoveKind: UInt8 = 3
 
     static let flagContext: UInt8 = 1
+    static let flagWork: UInt8 = 2
 
     // MARK: encoding
 
@@ -22,44 +34,39 @@ public enum OpCodec {
     }
 
     public static func encodeBody(_ op: Op, into w: inout ByteWriter) {
-        w.u8(op.context == nil ? 0 : flagContext)
+        w.u8((op.context == nil ? 0 : flagContext) | (op.countsAsWork ? flagWork : 0))
         if let context = op.context { encode(context, into: &w) }
+        let entity = op.entity
+        w.u8(entity.kind.rawValue)
+        w.string(entity.id)
+        w.string(entity.parent)
         var p = ByteWriter(capacity: 64)
         let kind: UInt8
         switch op.body {
-        case .assign(let entity, let writes):
+        case .assign(_, let writes):
             kind = assignKind
-            encode(entity, into: &p)
             p.varint(UInt64(writes.count))
             for write in writes {
                 p.string(write.field)
                 encode(write.value, into: &p)
                 encode(write.prev, into: &p)
             }
-        case .setAdd(let entity, let set, let element):
+        case .setAdd(_, let set, let element):
             kind = setAddKind
-            encode(entity, into: &p)
             p.string(set)
             p.string(element)
-        case .setRemove(let entity, let set, let element, let observed):
+        case .setRemove(_, let set, let element, let observed):
             kind = setRemoveKind
-            encode(entity, into: &p)
             p.string(set)
             p.string(element)
             encode(observed, into: &p)
-        case .unknown(let k, let payload):
+        case .unknown(let k, _, let payload):
             kind = k
             p.raw(payload)
         }
         w.u8(kind)
         w.varint(UInt64(p.bytes.count))
         w.raw(p.bytes)
-    }
-
-    static func encode(_ entity: EntityRef, into w: inout ByteWriter) {
-        w.u8(entity.kind.rawValue)
-        w.string(entity.id)
-        if entity.kind == .annotation { w.string(entity.parent) }
     }
 
     static func encode(_ value: Value, into w: inout ByteWriter) {
@@ -90,54 +97,103 @@ public enum OpCodec {
 
     // MARK: decoding
 
-    /// Decodes one body starting at the reader's position and leaves the reader after it.
-    public static func decodeBody(_ r: inout ByteReader) throws(DecodeError) -> (OpBody, VersionVector?) {
-        let flags = try r.u8()
-        guard flags & ~flagContext == 0 else { throw DecodeError("unknown op flags \(flags) at byte \(r.offset - 1)") }
-        let context = flags & flagContext != 0 ? try decodeVersionVector(&r) : nil
-        let kind = try r.u8()
-        let length = try r.length()
-        let start = r.offset
-        var p = ByteReader(r.bytes, from: start, to: start + length)
-        _ = try r.raw(length)
-        let body: OpBody
-        switch kind {
-        case assignKind:
-            let entity = try decodeEntity(&p)
-            let count = try p.length()
-            var writes: [FieldWrite] = []
-            writes.reserveCapacity(count)
-            for _ in 0..<count {
-                let field = try p.string()
-                let value = try decodeValue(&p)
-                let prev = try decodeIDs(&p)
-                writes.append(FieldWrite(field, value, prev: prev))
-            }
-            body = .assign(entity, writes)
-        case setAddKind:
-            body = .setAdd(try decodeEntity(&p), set: try p.string(), element: try p.string())
-        case setRemoveKind:
-            body = .setRemove(try decodeEntity(&p), set: try p.string(), element: try p.string(),
-                              observed: try decodeIDs(&p))
-        default:
-            return (.unknown(kind: kind, payload: Array(try p.raw(p.remaining))), context)
-        }
-        guard p.isAtEnd else { throw DecodeError("\(p.remaining) stray bytes after op payload ending at byte \(r.offset)") }
-        return (body, context)
+    /// One decoded body: the content, the author's context, and whether it counts as work.
+    public struct Decoded: Sendable {
+        public let body: OpBody
+        public let context: VersionVector?
+        public let countsAsWork: Bool
     }
 
-    public static func decodeBody(_ bytes: [UInt8]) throws(DecodeError) -> (OpBody, VersionVector?) {
+    /// Decodes one body written in `format` (1 or 2) starting at the reader's position and leaves
+    /// the reader after it.
+    public static func decodeBody(_ r: inout ByteReader, format: UInt8 = 2) throws(DecodeError) -> Decoded {
+        format == 1 ? try decodeFormat1(&r) : try decodeFormat2(&r)
+    }
+
+    /// Decodes exactly one format-2 body (an op-log row).
+    public static func decodeBody(_ bytes: [UInt8]) throws(DecodeError) -> Decoded {
         var r = ByteReader(bytes)
-        let result = try decodeBody(&r)
+        let result = try decodeFormat2(&r)
         guard r.isAtEnd else { throw DecodeError("stray bytes after op body") }
         return result
     }
 
-    static func decodeEntity(_ r: inout ByteReader) throws(DecodeError) -> EntityRef {
-        let k = try r.u8()
-        guard let kind = EntityRef.Kind(rawValue: k) else { throw DecodeError("unknown entity kind \(k) at byte \(r.offset - 1)") }
+    static func decodeFormat2(_ r: inout ByteReader) throws(DecodeError) -> Decoded {
+        let flags = try r.u8()
+        guard flags & ~(flagContext | flagWork) == 0 else {
+            throw DecodeError("unknown op flags \(flags) at byte \(r.offset - 1)")
+        }
+        let context = flags & flagContext != 0 ? try decodeVersionVector(&r) : nil
+        let entity = EntityRef(EntityRef.Kind(rawValue: try r.u8()), try r.string(), parent: try r.string())
+        if entity.kind == .annotation, entity.parent.isEmpty {
+            throw DecodeError("annotation \(entity.id) names no article (byte \(r.offset))")
+        }
+        let kind = try r.u8()
+        var p = try payload(&r)
+        let body: OpBody
+        switch kind {
+        case assignKind: body = .assign(entity, try decodeWrites(&p))
+        case setAddKind: body = .setAdd(entity, set: try p.string(), element: try p.string())
+        case setRemoveKind:
+            body = .setRemove(entity, set: try p.string(), element: try p.string(), observed: try decodeIDs(&p))
+        default:
+            return Decoded(body: .unknown(kind: kind, entity: entity, payload: Array(try p.raw(p.remaining))),
+                           context: context, countsAsWork: flags & flagWork != 0)
+        }
+        guard p.isAtEnd else { throw DecodeError("\(p.remaining) stray bytes after op payload ending at byte \(r.offset)") }
+        return Decoded(body: body, context: context, countsAsWork: flags & flagWork != 0)
+    }
+
+    /// Format 1: no envelope; known kinds name their entity in the payload, unknown ones name
+    /// nothing (they are filed under no article and count as no work, as wave-1 stores did).
+    static func decodeFormat1(_ r: inout ByteReader) throws(DecodeError) -> Decoded {
+        let flags = try r.u8()
+        guard flags & ~flagContext == 0 else { throw DecodeError("unknown op flags \(flags) at byte \(r.offset - 1)") }
+        let context = flags & flagContext != 0 ? try decodeVersionVector(&r) : nil
+        let kind = try r.u8()
+        var p = try payload(&r)
+        let body: OpBody
+        switch kind {
+        case assignKind: body = .assign(try decodeFormat1Entity(&p), try decodeWrites(&p))
+        case setAddKind: body = .setAdd(try decodeFormat1Entity(&p), set: try p.string(), element: try p.string())
+        case setRemoveKind:
+            body = .setRemove(try decodeFormat1Entity(&p), set: try p.string(), element: try p.string(),
+                              observed: try decodeIDs(&p))
+        default:
+            let nowhere = EntityRef(EntityRef.Kind(rawValue: 0), "")
+            return Decoded(body: .unknown(kind: kind, entity: nowhere, payload: Array(try p.raw(p.remaining))),
+                           context: context, countsAsWork: false)
+        }
+        guard p.isAtEnd else { throw DecodeError("\(p.remaining) stray bytes after op payload ending at byte \(r.offset)") }
+        return Decoded(body: body, context: context, countsAsWork: TrashRule.isWork(body))
+    }
+
+    /// `varint length · bytes`: a reader over the payload; `r` moves past it.
+    static func payload(_ r: inout ByteReader) throws(DecodeError) -> ByteReader {
+        let length = try r.length()
+        let start = r.offset
+        _ = try r.raw(length)
+        return ByteReader(r.bytes, from: start, to: start + length)
+    }
+
+    static func decodeWrites(_ p: inout ByteReader) throws(DecodeError) -> [FieldWrite] {
+        let count = try p.length()
+        var writes: [FieldWrite] = []
+        writes.reserveCapacity(count)
+        for _ in 0..<count {
+            let field = try p.string()
+            let value = try decodeValue(&p)
+            writes.append(FieldWrite(field, value, prev: try decodeIDs(&p)))
+        }
+        return writes
+    }
+
+    static func decodeFormat1Entity(_ r: inout ByteReader) throws(DecodeError) -> EntityRef {
+        let kind = EntityRef.Kind(rawValue: try r.u8())
+        guard kind.isKnown else { throw DecodeError("unknown entity kind \(kind.rawValue) at byte \(r.offset - 1)") }
         let id = try r.string()
         let parent = kind == .annotation ? try r.string() : ""
+        if kind == .annotation, parent.isEmpty { throw DecodeError("annotation \(id) names no article (byte \(r.offset))") }
         return EntityRef(kind, id, parent: parent)
     }
 
@@ -178,5 +234,12 @@ public enum OpCodec {
             counters[replica] = try r.varint()
         }
         return VersionVector(counters)
+    }
+}
+
+extension Op {
+    /// An op from its id, clock and a decoded body.
+    public init(id: OpID, hlc: HLC, decoded: OpCodec.Decoded) {
+        self.init(id: id, hlc: hlc, body: decoded.body, context: decoded.context, countsAsWork: decoded.countsAsWork)
     }
 }

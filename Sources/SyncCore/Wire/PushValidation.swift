@@ -27,7 +27,8 @@ public enum PushValidation {
             changeset = try Changeset.decode(bytes, limits: limits)
         } catch {
             switch error.code {
-            case .unsupportedVersion: return .failure(Refusal(code: "unsupported_version", reason: error.reason))
+            case .unsupportedVersion, .unsupportedFrameType, .encrypted:
+                return .failure(Refusal(code: "unsupported_version", reason: error.reason))
             case .tooLarge, .inflateRatio, .tooManyOps: return .failure(Refusal(code: "too_large", reason: error.reason))
             default: return .failure(Refusal(code: "bad_changeset", reason: "\(error.code.rawValue): \(error.reason)"))
             }

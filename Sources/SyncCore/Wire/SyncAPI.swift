@@ -17,6 +17,24 @@ public enum SyncAPI {
     /// `Content-Type` of a push body and of a pull page: changeset frames back to back.
     public static let mediaType = "application/vnd.articlesync.changeset"
 
+    /// What a client of this version sends as `Accept`: it reads frames up to format 2. A client
+    /// that names no `version` (wave 1) reads format 1 only.
+    public static let accept = "\(mediaType); version=\(Changeset.formatMajor), application/json"
+
+    /// The highest frame format an `Accept` header says the client reads (1 when it says none).
+    public static func readableFormat(accept: String?) -> UInt8 {
+        guard let accept else { return 1 }
+        for range in accept.split(separator: ",") {
+            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first?.lowercased() == mediaType else { continue }
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if pair.count == 2, pair[0].lowercased() == "version", let v = UInt8(pair[1]) { return max(1, v) }
+            }
+        }
+        return 1
+    }
+
     public enum Path {
         /// The route pattern of a library (the server's router).
         public static let libraryPattern = "v1/libraries/:library"
@@ -69,6 +87,7 @@ public enum SyncAPI {
         case badCursor = "bad_cursor"
         case badLimit = "bad_limit"
         case cursorAhead = "cursor_ahead"
+        case clientTooOld = "client_too_old"
         case rateLimited = "rate_limited"
         case overloaded = "overloaded"
         case notReady = "not_ready"
@@ -86,6 +105,7 @@ public enum SyncAPI {
             case .tooLarge: 413
             case .badChangeset, .unsupportedVersion, .clockSkew: 422
             case .gap, .cursorAhead: 409
+            case .clientTooOld: 406
             case .badCursor, .badLimit, .badRequest: 400
             case .rateLimited: 429
             case .overloaded, .notReady: 503

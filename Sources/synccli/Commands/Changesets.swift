@@ -92,16 +92,16 @@ struct ChangesetCommand: AsyncParsableCommand {
             try await guarded {
                 let frames = try Changeset.decodeAll(Array(try readInput(file)))
                 struct OpLine: Encodable { let op: String; let hlc: String; let time: String; let change: String }
-                struct Frame: Encodable { let replica: String; let first: UInt64; let last: UInt64; let ops: [OpLine] }
+                struct Frame: Encodable { let replica: String; let format: UInt8; let first: UInt64; let last: UInt64; let ops: [OpLine] }
                 let rendered = frames.map { f in
-                    Frame(replica: f.replica.description, first: f.firstCounter, last: f.lastCounter, ops: f.ops.map {
+                    Frame(replica: f.replica.description, format: f.format, first: f.firstCounter, last: f.lastCounter, ops: f.ops.map {
                         OpLine(op: "\($0.id.replica):\($0.id.counter)", hlc: $0.hlc.description,
                                time: TimeFormat.iso($0.hlc.millis), change: OpDescription.describe($0.body))
                     })
                 }
                 if output.json { return try printJSON(rendered) }
                 for f in rendered {
-                    print("frame: replica \(f.replica), ops \(f.first)…\(f.last) (\(f.ops.count))")
+                    print("frame: replica \(f.replica), ops \(f.first)…\(f.last) (\(f.ops.count)), format \(f.format)")
                     for o in f.ops { print("  \(o.op.suffix(12))  \(o.time)  \(oneLine(o.change, max: 110))") }
                 }
             }

@@ -3,9 +3,12 @@
 /// on the article (an edit, a tag, an annotation) that the trashing author had not seen was done
 /// concurrently: it is kept, and the article is flagged as a conflict.
 public enum TrashRule {
-    /// Ops that count as someone's work on an article.
-    public static func isWork(_ op: Op) -> Bool {
-        switch op.body {
+    /// Whether an op of a known kind is someone's work on an article: an edit of an article field
+    /// other than per-reader state, a tag added, any write to an annotation. Decided when the op is
+    /// made and carried in its envelope (``Op/countsAsWork``); never recomputed by a reader, which
+    /// may not know the kind.
+    public static func isWork(_ body: OpBody) -> Bool {
+        switch body {
         case .assign(let entity, let writes):
             if entity.kind == .annotation { return true }
             return entity.kind == .article && writes.contains { !userStateFields.contains($0.field) }
@@ -17,9 +20,10 @@ public enum TrashRule {
     /// Per-reader state that is not anybody's work on the text.
     public static let userStateFields: Set<String> = ["trashed", "read", "starred"]
 
-    /// The work ops (of `candidates`) that the trash write did not see: each is a reason to flag
-    /// the article. Empty means the trash was made knowingly over everything.
-    public static func unseenWork(trashContext: VersionVector, trashID: OpID, candidates: [Op]) -> [Op] {
-        candidates.filter { $0.id != trashID && isWork($0) && !trashContext.contains($0.id) }
+    /// The work ops (ids of the ops filed under the article with ``Op/countsAsWork``) that the
+    /// trash write did not see: each is a reason to flag the article. Empty means the trash was
+    /// made knowingly over everything.
+    public static func unseenWork(trashContext: VersionVector, trashID: OpID, work: [OpID]) -> [OpID] {
+        work.filter { $0 != trashID && !trashContext.contains($0) }
     }
 }

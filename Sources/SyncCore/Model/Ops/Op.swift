@@ -1,4 +1,5 @@
-/// The content of an op.
+/// The content of an op: what a kind-specific payload says. The entity it is about is part of
+/// every case, because every op's envelope carries it.
 public enum OpBody: Hashable, Sendable {
     /// Last-writer-wins writes to one or more fields of an entity (creation is a write of all
     /// its fields).
@@ -7,13 +8,13 @@ public enum OpBody: Hashable, Sendable {
     case setAdd(EntityRef, set: String, element: String)
     /// Remove the adds of `element` that the author had observed; a concurrent add survives.
     case setRemove(EntityRef, set: String, element: String, observed: [OpID])
-    /// An op kind from a newer format: kept byte for byte and passed on, never dropped.
-    case unknown(kind: UInt8, payload: [UInt8])
+    /// An op kind from a newer version: its payload kept byte for byte and passed on, never
+    /// dropped; its entity (from the envelope) says where it belongs.
+    case unknown(kind: UInt8, entity: EntityRef, payload: [UInt8])
 
-    public var entity: EntityRef? {
+    public var entity: EntityRef {
         switch self {
-        case .assign(let e, _), .setAdd(let e, _, _), .setRemove(let e, _, _, _): e
-        case .unknown: nil
+        case .assign(let e, _), .setAdd(let e, _, _), .setRemove(let e, _, _, _), .unknown(_, let e, _): e
         }
     }
 }
@@ -21,9 +22,14 @@ public enum OpBody: Hashable, Sendable {
 /// One recorded change. Ops are the unit of sync; materialized state is a function of the set
 /// of ops a store holds, whatever order they arrived in.
 ///
+/// What every version of the fleet understands about an op — who made it and when, which entity
+/// and article it belongs to, whether it counts as work on that article, what its author had seen
+/// — is its *envelope*; only the payload depends on the kind (Protocol.md, "Op envelope").
+///
 /// ```swift
 /// let op = Op(id: OpID(replica: me, counter: 7), hlc: clock,
 ///             body: .assign(.article(id), [FieldWrite("title", .string("…"), prev: [old])]))
+/// op.countsAsWork   // true: a title edit is work on the article (rule 3)
 /// ```
 public struct Op: Hashable, Sendable {
     public let id: OpID
@@ -33,13 +39,22 @@ public struct Op: Hashable, Sendable {
     /// known exactly (moving an article to the trash), so that work the author had not seen is
     /// recognised as concurrent.
     public let context: VersionVector?
+    /// Whether the op is someone's work on its owning article (rule 3: a trash that did not see
+    /// it is a conflict). Decided by the author's version and carried in the envelope, so that
+    /// every version computes the same trash conflicts.
+    public let countsAsWork: Bool
 
-    public init(id: OpID, hlc: HLC, body: OpBody, context: VersionVector? = nil) {
+    /// `countsAsWork` defaults to what the rules of the known kinds say (``TrashRule/isWork(_:)``);
+    /// an op of an unknown kind takes it from its envelope.
+    public init(id: OpID, hlc: HLC, body: OpBody, context: VersionVector? = nil, countsAsWork: Bool? = nil) {
         self.id = id
         self.hlc = hlc
         self.body = body
         self.context = context
+        self.countsAsWork = countsAsWork ?? TrashRule.isWork(body)
     }
+
+    public var entity: EntityRef { body.entity }
 
     public var stamp: Stamp { Stamp(hlc: hlc, op: id) }
 }

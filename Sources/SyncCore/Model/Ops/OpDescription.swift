@@ -16,8 +16,9 @@ public enum OpDescription {
             return "add \(element) to \(set) of \(entity.kind.name) \(entity.id)"
         case .setRemove(let entity, let set, let element, let observed):
             return "remove \(element) from \(set) of \(entity.kind.name) \(entity.id) (\(observed.count) add\(observed.count == 1 ? "" : "s") seen)"
-        case .unknown(let kind, let payload):
-            return "op of unknown kind \(kind) (\(payload.count) bytes, kept and passed on)"
+        case .unknown(let kind, let entity, let payload):
+            let about = entity.id.isEmpty ? "" : " on \(entity.kind.name) \(entity.id)"
+            return "op of unknown kind \(kind)\(about) (\(payload.count) bytes, kept and passed on)"
         }
     }
 }

@@ -39,6 +39,13 @@ struct PullRoute {
         guard !page.frames.isEmpty else {
             return Response(status: .noContent, headers: headers)
         }
+        let readable = SyncAPI.readableFormat(accept: request.headers[.accept])
+        if let newer = page.frames.first(where: { $0.format > readable }) {
+            throw APIError(.clientTooOld, """
+                the frame at seq \(newer.seq) is in changeset format \(newer.format), which this client cannot read \
+                (it reads format \(readable)): upgrade synccli; nothing is lost, the frames wait on the server
+                """)
+        }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(page.byteCount)
         for frame in page.frames { buffer.writeBytes(frame.bytes) }
