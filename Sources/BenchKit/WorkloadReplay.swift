@@ -203,18 +203,15 @@ public final class WorkloadReplay {
         var memberOf: [String: [String]] = [:]
         var records: [LibraryRecord] = []
         for op in workload.base where op.op == "collection.create" {
-            var r = LibraryRecord()
-            r.type = "collection"; r.id = op.id; r.name = op.name
-            records.append(r)
+            var fields = FieldValues()
+            fields[CollectionFields.name] = op.name.map(Value.string)
+            records.append(LibraryRecord(kind: .collection, id: op.id, fields: fields))
             for m in op.members ?? [] { memberOf[m, default: []].append(op.id!) }
         }
         for op in workload.base where op.op == "article.create" {
-            var r = LibraryRecord()
-            r.type = "article"; r.url = op.source_url; r.title = op.title; r.summary = op.summary; r.body = op.body
-            r.published_at = op.published_at; r.language = op.language; r.tags = op.tags
-            r.captured_at = op.ts
-            r.collections = memberOf[op.id!]?.sorted()
-            records.append(r)
+            var fields = Self.draft(op).fields
+            fields[ArticleFields.capturedAt] = .int(op.ts)
+            records.append(LibraryRecord(kind: .article, fields: fields, tags: op.tags, collections: memberOf[op.id!]?.sorted()))
         }
         return records
     }
@@ -225,7 +222,7 @@ public final class WorkloadReplay {
         let records = libraryRecords()
         if let first = workload.base.first { clock?.set(UInt64(first.ts)) }
         let report = try store.importLibrary(records.enumerated().map { (line: $0.offset + 1, record: $0.element) })
-        for r in records where r.type == "collection" { collectionIDs[r.id!] = r.id! }
+        for r in records where r.kind == .collection { collectionIDs[r.id!] = r.id! }
         return report
     }
 
@@ -276,7 +273,7 @@ public final class WorkloadReplay {
                     }
                     scalars.replaceSubrange(pos..<pos + del, with: Array(ins.unicodeScalars))
                     let newBody = String(String.UnicodeScalarView(scalars))
-                    try store.editArticle(id, [(.body, newBody)])
+                    try store.editArticle(id, [(ArticleFields.body, newBody)])
                     spliceBytes = (ins.utf8.count, op.del8 ?? 0, newBody.utf8.count)
                 case "tag.add":
                     try store.addTags([op.tag ?? ""], to: try article(op.a))
@@ -348,11 +345,8 @@ public final class WorkloadReplay {
 
     struct Skip: Error { let reason: String; init(_ reason: String) { self.reason = reason } }
 
-    static func field(_ name: String) -> ArticleField? {
-        switch name {
-        case "source_url", "url": .url
-        default: ArticleField(rawValue: name)
-        }
+    static func field(_ name: String) -> Field? {
+        ArticleFields.editable.first { $0.name == (name == "source_url" ? "url" : name) }
     }
 
     func article(_ workloadID: String?) throws -> String {

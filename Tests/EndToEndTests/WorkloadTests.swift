@@ -179,7 +179,7 @@ struct WorkloadTests {
         let exported = try synccli("export", "--format", "jsonl")
         let records = try Store.parseLibrary(exported)
         #expect(records.count == 2000 + collections)
-        #expect(records.filter { $0.record.type == "collection" }.count == collections)
+        #expect(records.filter { $0.record.kind == .collection }.count == collections)
         #expect(exported.split(separator: UInt8(ascii: "\n")).count == 2000 + collections)
         print("[cli] search \(hits.count) hits, list \(listed.count), show, export \(exported.count) B in \(clock.lap())")
     }

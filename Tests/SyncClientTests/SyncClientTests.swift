@@ -15,7 +15,7 @@ import Testing
             let transport = ScriptedTransport(port: port)
             let a = try laptop("A", token: tokenA, transport: transport), b = try laptop("B", token: tokenB, transport: transport)
             let id = try a.store.addArticle(ArticleDraft(url: "https://e.com/1", title: "T", body: "غزة"), tags: ["x", "y"]).id
-            try a.store.editArticle(id, [(.title, "T2")])
+            try a.store.editArticle(id, [(ArticleFields.title, "T2")])
             _ = try await a.sync()
             _ = try await b.sync()
             try b.store.addTags(["z"], to: id)

@@ -187,18 +187,18 @@ struct Schedule {
                 try store.addArticle(articleDraft(k, replica: r, variant: rng.int(below: 3)), tags: tags)
                 note += " a\(k) \(tags)"
             case .edit:
-                let fields = [ArticleField.title, .summary, .body]
-                var changes: [(ArticleField, String)] = []
+                let fields = [ArticleFields.title, ArticleFields.summary, ArticleFields.body]
+                var changes: [(Field, String)] = []
                 for field in fields where rng.chance(0.45) {
-                    changes.append((field, field == .body ? "alpha beta gamma edit \(n)" : "\(field.rawValue) \(n)"))
+                    changes.append((field, field == ArticleFields.body ? "alpha beta gamma edit \(n)" : "\(field.name) \(n)"))
                 }
-                if changes.isEmpty { changes = [(.title, "title \(n)")] }
+                if changes.isEmpty { changes = [(ArticleFields.title, "title \(n)")] }
                 try store.editArticle(article, changes)
-                note += " a\(k) \(changes.map(\.0.rawValue))"
+                note += " a\(k) \(changes.map(\.0.name))"
             case .flag:
-                let flag = rng.chance(0.5) ? "read" : "starred"
+                let flag = rng.chance(0.5) ? ArticleFields.read : ArticleFields.starred
                 try store.setFlag(flag, rng.chance(0.7), article: article)
-                note += " a\(k) \(flag)"
+                note += " a\(k) \(flag.name)"
             case .trash:
                 try store.trash(article); note += " a\(k)"
             case .restore:
@@ -388,6 +388,9 @@ func firstDifference(_ a: String, _ b: String) -> String {
 // MARK: - The oracle: expected state computed from the op set alone, independently of the store
 
 enum Oracle {
+    /// Fields whose concurrent values are not conflicts (who captured, when): written down here
+    /// again rather than read from the field tables, so the oracle stays independent of them.
+    static let provenance: Set<String> = ["captured_at", "captured_by", "author", "created_at"]
     struct RegisterKey: Hashable, Comparable, Sendable {
         let kind: EntityRef.Kind, entity: String, parent: String, field: String
         var ref: EntityRef { EntityRef(kind, entity, parent: parent) }
@@ -432,7 +435,7 @@ enum Oracle {
             }
             winners[key] = winner
             let losers = heads.dropFirst().filter { $0.value != winner.value }
-            if !losers.isEmpty && !Store.silentFields.contains(key.field) {
+            if !losers.isEmpty && !Oracle.provenance.contains(key.field) {
                 expectedConflicts["\(key.kind.name) \(key.entity) \(key.field)"] =
                     (opRef(winner.op.id), Set(losers.map { opRef($0.op.id) }))
             }
@@ -450,7 +453,7 @@ enum Oracle {
             let seen = Set(ws.flatMap { w in w.prev.filter { $0 != w.op.id } })
             let listedLosers = actualConflicts[name]?.losers ?? []
             for w in ws where w.op.id != winner.op.id && !seen.contains(w.op.id) && w.value != winner.value
-                && !Store.silentFields.contains(key.field) && !listedLosers.contains(opRef(w.op.id)) {
+                && !Oracle.provenance.contains(key.field) && !listedLosers.contains(opRef(w.op.id)) {
                 problems.append("LOST: write \(w.op.id) (\(w.value)) of \(name): not the winner, not seen by any write, not a listed conflict")
             }
             let register = registers[key]!

@@ -23,7 +23,7 @@ final class TestClock: @unchecked Sendable {
         let id = try store.addArticle(ArticleDraft(title: "T", body: "b")).id
         let before = try store.clock()
         clock.advance(-3_600_000) // an hour back
-        try store.editArticle(id, [(.title, "T2")])
+        try store.editArticle(id, [(ArticleFields.title, "T2")])
         let after = try store.clock()
         #expect(after > before)
         let reopened = try Store.open(at: store.path, now: clock.closure)

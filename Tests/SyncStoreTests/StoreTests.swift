@@ -27,7 +27,7 @@ import Testing
         let store = try temporaryStore()
         let id = try store.addArticle(ArticleDraft(title: "عنوان", body: "نص المقال عن غزة"), tags: ["a", "b"]).id
         try store.removeTags(["a"], from: id)
-        try store.editArticle(id, [(.title, "عنوان جديد")])
+        try store.editArticle(id, [(ArticleFields.title, "عنوان جديد")])
         let c = try store.createCollection(name: "Gaza")
         try store.addToCollection(c, articles: [id])
         _ = try store.highlight(article: id, .quote("غزة", occurrence: 1))
@@ -42,8 +42,8 @@ import Testing
         let a = try temporaryStore(name: "A"), b = try temporaryStore(name: "B")
         let id = try a.addArticle(ArticleDraft(url: "https://example.com/x", title: "T", body: "body text")).id
         try b.merge(try a.ops())
-        try a.editArticle(id, [(.title, "from A")])
-        try b.editArticle(id, [(.title, "from B")])
+        try a.editArticle(id, [(ArticleFields.title, "from A")])
+        try b.editArticle(id, [(ArticleFields.title, "from B")])
         try b.addTags(["x"], to: id)
         try a.merge(try b.ops(since: try a.versionVector()))
         try b.merge(try a.ops(since: try b.versionVector()))

@@ -129,7 +129,7 @@ let benchmarks: @Sendable () -> Void = {
               configuration: config([.wallClock, .throughput, .peakMemoryResident], maxDuration: .seconds(5), maxIterations: 2_000)) { (benchmark, input: (Store, [String])) in
         let (store, ids) = input
         for i in benchmark.scaledIterations {
-            try store.editArticle(ids[(benchmark.currentIteration + i) % ids.count], [(.title, "عنوان \(benchmark.currentIteration)")])
+            try store.editArticle(ids[(benchmark.currentIteration + i) % ids.count], [(ArticleFields.title, "عنوان \(benchmark.currentIteration)")])
         }
     } setup: {
         let store = fixtures.copy("medium")

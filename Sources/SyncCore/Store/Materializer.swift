@@ -93,25 +93,8 @@ struct Materializer {
             """).execute(arguments: [key, contiguous])
     }
 
-    private func winners(_ entity: EntityRef) throws -> [String: Value] {
-        try MergeState.fields(of: entity, in: db).compactMapValues { $0.winner?.value }
-    }
-
-    /// The columns of `articles` that hold a field's winner, by field name.
-    static let articleColumns: Set<String> = [
-        "url", "title", "summary", "body", "byline", "source", "published_at", "language",
-        "captured_at", "captured_by", "read", "starred", "trashed",
-    ]
-
-    /// A field's winner as its `articles` column holds it (same conversions as
-    /// ``materializeArticle(_:)``).
-    static func column(_ field: String, _ value: Value?) -> DatabaseValueConvertible? {
-        switch field {
-        case "title", "summary", "body": value?.string ?? ""
-        case "captured_at": value?.int
-        case "read", "starred", "trashed": value?.bool ?? false
-        default: value?.string
-        }
+    private func winners(_ entity: EntityRef) throws -> FieldValues {
+        FieldValues(try MergeState.fields(of: entity, in: db).compactMapValues { $0.winner?.value })
     }
 
     /// Brings an article's row up to date after ops that wrote `fields` (and its tags when
@@ -120,24 +103,24 @@ struct Materializer {
     private func updateArticle(_ id: String, fields: Set<String>, tags: Bool) throws {
         let existing = try Bool.fetchOne(db.cachedStatement(sql: "SELECT trashed FROM articles WHERE id = ?"), arguments: [id])
         guard let wasTrashed = existing else { return try materializeArticle(id) }
-        let changed = fields.intersection(Self.articleColumns).sorted()
-        var winners: [String: Value?] = [:]
+        let changed = ArticleFields.all.filter { fields.contains($0.name) }
+        var winners: [Field: Value?] = [:]
         for field in changed {
-            winners[field] = try MergeState.winner(.article(id), field, in: db)?.value
+            winners[field] = try MergeState.winner(.article(id), field.name, in: db)?.value
         }
-        for field in ["title", "body"] where winners[field] != nil && winners[field]! == nil {
+        for field in ArticleFields.identifying where winners[field] != nil && winners[field]! == nil {
             return try materializeArticle(id) // may remove the row
         }
-        let trashed = changed.contains("trashed") ? (winners["trashed"]!?.bool ?? false) : wasTrashed
+        let trashed = winners[ArticleFields.trashed].map { $0?.bool ?? false } ?? wasTrashed
         var assignments: [String] = []
-        var arguments: [DatabaseValueConvertible?] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
         for field in changed {
-            assignments.append("\"\(field)\" = ?")
-            arguments.append(Self.column(field, winners[field]!))
+            assignments.append("\(field.column) = ?")
+            arguments.append(field.databaseValue(winners[field]!))
         }
         // Rule 3 depends on every op of the article: re-check it whenever a trashed article is
         // touched (an untrashed article never has a trash conflict).
-        if trashed || changed.contains("trashed") {
+        if trashed || winners[ArticleFields.trashed] != nil {
             assignments.append("trash_conflict = ?")
             arguments.append(try trashConflict(id, trashed: trashed))
         }
@@ -158,34 +141,20 @@ struct Materializer {
 
     private func materializeArticle(_ id: String) throws {
         let f = try winners(.article(id))
-        guard f["title"] != nil || f["body"] != nil else {
+        guard ArticleFields.identifying.contains(where: { f[$0] != nil }) else {
             try db.cachedStatement(sql: "DELETE FROM articles WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM tags WHERE article = ?").execute(arguments: [id])
             return
         }
-        let conflict = try trashConflict(id, trashed: f["trashed"]?.bool == true)
-        try db.cachedStatement(sql: """
-            INSERT INTO articles(id, url, title, summary, body, byline, source, published_at, language,
-                                 captured_at, captured_by, read, starred, trashed, trash_conflict)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET url = excluded.url, title = excluded.title,
-                summary = excluded.summary, body = excluded.body, byline = excluded.byline,
-                source = excluded.source, published_at = excluded.published_at,
-                language = excluded.language, captured_at = excluded.captured_at,
-                captured_by = excluded.captured_by, read = excluded.read, starred = excluded.starred,
-                trashed = excluded.trashed, trash_conflict = excluded.trash_conflict
-            """).execute(arguments: [
-                id, f["url"]?.string, f["title"]?.string ?? "", f["summary"]?.string ?? "", f["body"]?.string ?? "",
-                f["byline"]?.string, f["source"]?.string, f["published_at"]?.string, f["language"]?.string,
-                f["captured_at"]?.int, f["captured_by"]?.string, f["read"]?.bool ?? false,
-                f["starred"]?.bool ?? false, f["trashed"]?.bool ?? false, conflict,
-            ])
+        let conflict = try trashConflict(id, trashed: f.bool(ArticleFields.trashed))
+        let values: [(any DatabaseValueConvertible)?] = [id] + ArticleFields.all.map { $0.databaseValue(f[$0]) } + [conflict]
+        try db.cachedStatement(sql: MaterializedSQL.upsertArticle).execute(arguments: StatementArguments(values))
         try materializeTags(id)
     }
 
     /// Rule 3: a trashed article that someone worked on without having seen the trash is flagged.
     private func trashConflict(_ id: String, trashed: Bool) throws -> String? {
-        guard trashed, let trash = try MergeState.register(.article(id), "trashed", in: db).winner else { return nil }
+        guard trashed, let trash = try MergeState.register(.article(id), ArticleFields.trashed.name, in: db).winner else { return nil }
         guard let trashOp = try OpLog.op(trash.id, in: db) else { return nil }
         let unseen = TrashRule.unseenWork(trashContext: trashOp.context ?? VersionVector(), trashID: trashOp.id,
                                           work: try OpLog.work(onArticle: id, in: db))
@@ -197,14 +166,12 @@ struct Materializer {
     private func materializeCollection(_ id: String) throws {
         let f = try winners(.collection(id))
         try db.cachedStatement(sql: "DELETE FROM memberships WHERE collection = ?").execute(arguments: [id])
-        guard let name = f["name"]?.string else {
+        guard CollectionFields.identifying.contains(where: { f[$0] != nil }) else {
             try db.cachedStatement(sql: "DELETE FROM collections WHERE id = ?").execute(arguments: [id])
             return
         }
-        let parent = f["parent"]?.string.flatMap { $0.isEmpty ? nil : $0 }
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO collections(id, name, description, parent, trashed) VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [id, name, f["description"]?.string, parent, f["trashed"]?.bool ?? false])
+        let values: [(any DatabaseValueConvertible)?] = [id] + CollectionFields.all.map { $0.databaseValue(f[$0]) }
+        try db.cachedStatement(sql: MaterializedSQL.replaceCollection).execute(arguments: StatementArguments(values))
         let insert = try db.cachedStatement(sql: "INSERT INTO memberships(collection, article) VALUES (?, ?)")
         for article in try MergeState.set(.collection(id), "members", in: db).elements {
             try insert.execute(arguments: [id, article])
@@ -213,18 +180,11 @@ struct Materializer {
 
     private func materializeAnnotation(_ entity: EntityRef) throws {
         let f = try winners(entity)
-        guard let kind = f["kind"]?.string else {
+        guard AnnotationFields.identifying.contains(where: { f[$0] != nil }) else {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [entity.id])
             return
         }
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO annotations(id, article, kind, start, "end", exact, prefix, suffix, note,
-                                               color, author, created_at, removed)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                entity.id, entity.parent, kind, f["start"]?.int, f["end"]?.int, f["exact"]?.string,
-                f["prefix"]?.string, f["suffix"]?.string, f["note"]?.string, f["color"]?.string,
-                f["author"]?.string, f["created_at"]?.int, f["removed"]?.bool ?? false,
-            ])
+        let values: [(any DatabaseValueConvertible)?] = [entity.id, entity.parent] + AnnotationFields.all.map { $0.databaseValue(f[$0]) }
+        try db.cachedStatement(sql: MaterializedSQL.replaceAnnotation).execute(arguments: StatementArguments(values))
     }
 }

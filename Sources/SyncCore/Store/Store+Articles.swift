@@ -3,11 +3,6 @@ import GRDB
 public import SyncModel
 import SyncWire
 
-/// Fields of an article a reporter may edit, and their op field names.
-public enum ArticleField: String, CaseIterable, Sendable {
-    case url, title, summary, body, byline, source, publishedAt = "published_at", language
-}
-
 extension Store {
     /// Adds a captured article. Capturing a story that is already in the library (same canonical
     /// URL, or same text) does not duplicate it: its tags are added to the existing article.
@@ -29,22 +24,15 @@ extension Store {
         let id = draft.id
         // Ask the merge state, not the articles table: within one import batch the row of an
         // article captured earlier in the same transaction is not materialized yet.
-        let created = try w.register(.article(id), "title").winner == nil
+        let created = try w.register(.article(id), ArticleFields.title.name).winner == nil
         let entity = EntityRef.article(id)
         if created {
-            var writes: [FieldWrite] = [
-                FieldWrite("title", .string(draft.title)),
-                FieldWrite("summary", .string(draft.summary)),
-                FieldWrite("body", .string(draft.body.precomposedStringWithCanonicalMapping)),
-                FieldWrite("captured_at", .int(capturedAt)),
-                FieldWrite("captured_by", .string(capturedBy)),
-            ]
-            if let url = draft.url { writes.append(FieldWrite("url", .string(ArticleIdentity.canonicalURL(url) ?? url))) }
-            if let v = draft.byline { writes.append(FieldWrite("byline", .string(v))) }
-            if let v = draft.source { writes.append(FieldWrite("source", .string(v))) }
-            if let v = draft.publishedAt { writes.append(FieldWrite("published_at", .string(v))) }
-            if let v = draft.language { writes.append(FieldWrite("language", .string(v))) }
-            try w.emit(.assign(entity, writes))
+            var content = draft.fields
+            content[ArticleFields.body] = .string(draft.body.precomposedStringWithCanonicalMapping)
+            if let url = draft.url { content[ArticleFields.url] = .string(ArticleIdentity.canonicalURL(url) ?? url) }
+            content[ArticleFields.capturedAt] = .int(capturedAt)
+            content[ArticleFields.capturedBy] = .string(capturedBy)
+            try w.emit(.assign(entity, ArticleFields.all.compactMap { field in content[field].map { FieldWrite(field.name, $0) } }))
         }
         let present = Set(try w.set(entity, "tags").elements)
         for tag in tags where !present.contains(tag) {
@@ -83,14 +71,18 @@ extension Store {
         }
     }
 
-    /// Edits scalar fields of an article (last writer wins; see `conflicts`).
-    public func editArticle(_ id: String, _ changes: [(ArticleField, String)]) throws {
+    /// Edits fields of an article (last writer wins; see `conflicts`): any of
+    /// ``ArticleFields/editable``.
+    public func editArticle(_ id: String, _ changes: [(Field, String)]) throws {
         guard !changes.isEmpty else { throw StoreError(.invalidInput, "nothing to edit: give at least one field") }
         for (field, value) in changes {
-            if field == .title && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            guard ArticleFields.editable.contains(field) else {
+                throw StoreError(.invalidInput, "\(field.name) is not a field a reporter edits (one of \(ArticleFields.editable.map(\.name).joined(separator: ", ")))")
+            }
+            if field == ArticleFields.title && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw StoreError(.invalidInput, "the title cannot be empty")
             }
-            if field == .url && ArticleIdentity.canonicalURL(value) == nil {
+            if field == ArticleFields.url && ArticleIdentity.canonicalURL(value) == nil {
                 throw StoreError(.invalidInput, "'\(value)' is not an absolute http(s) URL")
             }
         }
@@ -98,19 +90,19 @@ extension Store {
             try Self.requireArticle(id, w.db)
             let entity = EntityRef.article(id)
             let writes = try changes.map { field, value in
-                let v = field == .body ? value.precomposedStringWithCanonicalMapping : value
-                return try w.write(entity, field.rawValue, .string(v))
+                let v = field == ArticleFields.body ? value.precomposedStringWithCanonicalMapping : value
+                return try w.write(entity, field.name, .string(v))
             }
             try w.emit(.assign(entity, writes))
         }
     }
 
-    /// Marks an article read/unread or starred/unstarred.
-    public func setFlag(_ flag: String, _ value: Bool, article id: String) throws {
-        precondition(["read", "starred"].contains(flag))
+    /// Marks an article read/unread or starred/unstarred (``ArticleFields/read``, ``ArticleFields/starred``).
+    public func setFlag(_ flag: Field, _ value: Bool, article id: String) throws {
+        precondition(flag == ArticleFields.read || flag == ArticleFields.starred)
         try local { w in
             try Self.requireArticle(id, w.db, allowTrashed: true)
-            try w.emit(.assign(.article(id), [try w.write(.article(id), flag, .bool(value))]))
+            try w.emit(.assign(.article(id), [try w.write(.article(id), flag.name, .bool(value))]))
         }
     }
 
@@ -120,17 +112,17 @@ extension Store {
         try local { w in
             try Self.requireArticle(id, w.db)
             let seen = try OpLog.versionVector(in: w.db)
-            try w.emit(.assign(.article(id), [try w.write(.article(id), "trashed", .bool(true))]), context: seen)
+            try w.emit(.assign(.article(id), [try w.write(.article(id), ArticleFields.trashed.name, .bool(true))]), context: seen)
         }
     }
 
     public func restore(_ id: String) throws {
         try local { w in
             try Self.requireArticle(id, w.db, allowTrashed: true)
-            guard try w.register(.article(id), "trashed").winner?.value == .bool(true) else {
+            guard try w.register(.article(id), ArticleFields.trashed.name).winner?.value == .bool(true) else {
                 throw StoreError(.invalidInput, "article \(id) is not in the trash")
             }
-            try w.emit(.assign(.article(id), [try w.write(.article(id), "trashed", .bool(false))]))
+            try w.emit(.assign(.article(id), [try w.write(.article(id), ArticleFields.trashed.name, .bool(false))]))
         }
     }
 

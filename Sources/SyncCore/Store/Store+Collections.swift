@@ -57,7 +57,7 @@ extension Store {
     public func deleteCollection(_ id: String) throws {
         try local { w in
             try Self.requireCollection(id, w.db)
-            try w.emit(.assign(.collection(id), [try w.write(.collection(id), "trashed", .bool(true))]))
+            try w.emit(.assign(.collection(id), [try w.write(.collection(id), CollectionFields.trashed.name, .bool(true))]))
         }
     }
 

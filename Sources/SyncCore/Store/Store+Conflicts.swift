@@ -36,10 +36,6 @@ public struct Conflicts: Sendable, Equatable, Codable {
 }
 
 extension Store {
-    /// Fields whose provenance is informative, not a choice anyone made: concurrent values are
-    /// expected (two laptops capturing one story) and are not reported.
-    static let silentFields: Set<String> = ["captured_at", "captured_by"]
-
     public func conflicts(article: String? = nil) throws -> Conflicts {
         try read { db in
             var fields: [FieldConflict] = []
@@ -50,7 +46,9 @@ extension Store {
             for key in keys {
                 let field: String = key["field"]
                 let kind = EntityRef.Kind(rawValue: key["kind"])
-                guard !Self.silentFields.contains(field), kind.isKnown else { continue }
+                // Provenance (who captured it, when) is informative, not a choice anyone made:
+                // concurrent values are expected and not reported.
+                guard kind.isKnown, Fields.named(field, of: kind)?.reportsConflicts ?? true else { continue }
                 let entity = EntityRef(kind, key["entity"], parent: key["parent"])
                 if let article, entity.articleID != article { continue }
                 let register = try MergeState.register(entity, field, in: db)
@@ -111,7 +109,7 @@ extension Store {
         try local { w in
             try Self.requireArticle(id, w.db, allowTrashed: true)
             let seen = try OpLog.versionVector(in: w.db)
-            try w.emit(.assign(.article(id), [try w.write(.article(id), "trashed", .bool(true))]), context: seen)
+            try w.emit(.assign(.article(id), [try w.write(.article(id), ArticleFields.trashed.name, .bool(true))]), context: seen)
         }
     }
 }

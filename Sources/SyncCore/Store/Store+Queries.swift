@@ -56,20 +56,13 @@ extension Store {
             let annotations = try Row.fetchAll(db, sql: """
                 SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
                 """, arguments: [id]).map(Self.annotation)
-            return Article(
-                id: id, url: row["url"], title: row["title"], summary: row["summary"], body: row["body"],
-                byline: row["byline"], source: row["source"], publishedAt: row["published_at"],
-                language: row["language"], capturedAt: row["captured_at"], capturedBy: row["captured_by"],
-                read: row["read"], starred: row["starred"], trashed: row["trashed"],
-                trashConflict: row["trash_conflict"], tags: tags, collections: collections, annotations: annotations)
+            return Article(id: id, fields: FieldValues(row: row, ArticleFields.all), trashConflict: row["trash_conflict"],
+                           tags: tags, collections: collections, annotations: annotations)
         }
     }
 
     static func annotation(_ row: Row) -> Annotation {
-        Annotation(id: row["id"], article: row["article"], kind: Annotation.Kind(rawValue: row["kind"] ?? "") ?? .note,
-                   start: row["start"], end: row["end"], exact: row["exact"], prefix: row["prefix"],
-                   suffix: row["suffix"], note: row["note"], color: row["color"], author: row["author"],
-                   createdAt: row["created_at"])
+        Annotation(id: row["id"], article: row["article"], fields: FieldValues(row: row, AnnotationFields.all))
     }
 
     /// Articles, newest capture first. `trash` lists the trash instead of the library.
@@ -92,8 +85,7 @@ extension Store {
             return try rows.map { row in
                 let id: String = row["id"]
                 let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
-                return ArticleSummary(id: id, title: row["title"], source: row["source"], tags: tags,
-                                      trashed: row["trashed"], starred: row["starred"], read: row["read"])
+                return ArticleSummary(id: id, fields: FieldValues(row: row, ArticleFields.all), tags: tags)
             }
         }
     }
@@ -106,8 +98,7 @@ extension Store {
                              WHERE m.collection = c.id AND a.trashed = 0) AS n
                 FROM collections c WHERE c.trashed = 0 OR ? ORDER BY c.name, c.id
                 """, arguments: [includeDeleted]).map { row in
-                ArticleCollection(id: row["id"], name: row["name"], description: row["description"], parent: row["parent"],
-                           trashed: row["trashed"], articleCount: row["n"])
+                ArticleCollection(id: row["id"], fields: FieldValues(row: row, CollectionFields.all), articleCount: row["n"])
             }
         }
     }

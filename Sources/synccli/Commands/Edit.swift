@@ -27,26 +27,26 @@ struct Edit: AsyncParsableCommand {
         try await guarded {
             let s = try store.open()
             let articleID = try s.resolveArticleID(id)
-            var changes: [(ArticleField, String)] = []
-            if let title { changes.append((.title, title)) }
-            if let summary { changes.append((.summary, summary)) }
+            var changes: [(Field, String)] = []
+            if let title { changes.append((ArticleFields.title, title)) }
+            if let summary { changes.append((ArticleFields.summary, summary)) }
             if let bodyFile {
                 guard let body = String(data: try readInput(bodyFile), encoding: .utf8) else {
                     throw CLIFailure(Exit.dataError, "the body is not UTF-8 text")
                 }
-                changes.append((.body, body))
+                changes.append((ArticleFields.body, body))
             }
-            if let url { changes.append((.url, url)) }
-            if let source { changes.append((.source, source)) }
-            if let byline { changes.append((.byline, byline)) }
-            if let published { changes.append((.publishedAt, published)) }
-            if let lang { changes.append((.language, lang)) }
+            if let url { changes.append((ArticleFields.url, url)) }
+            if let source { changes.append((ArticleFields.source, source)) }
+            if let byline { changes.append((ArticleFields.byline, byline)) }
+            if let published { changes.append((ArticleFields.publishedAt, published)) }
+            if let lang { changes.append((ArticleFields.language, lang)) }
             guard !changes.isEmpty || read != nil || star != nil else {
                 throw CLIFailure(Exit.usage, "nothing to edit: give --title, --summary, --body-file, … (see --help)")
             }
             if !changes.isEmpty { try s.editArticle(articleID, changes) }
-            if let read { try s.setFlag("read", read, article: articleID) }
-            if let star { try s.setFlag("starred", star, article: articleID) }
+            if let read { try s.setFlag(ArticleFields.read, read, article: articleID) }
+            if let star { try s.setFlag(ArticleFields.starred, star, article: articleID) }
             print("edited \(articleID)")
         }
     }

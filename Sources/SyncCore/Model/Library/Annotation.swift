@@ -16,18 +16,18 @@ public struct Annotation: Sendable, Equatable, Codable {
     public var author: String?
     public var createdAt: Int64?
 
-    public init(id: String, article: String, kind: Kind, start: Int? = nil, end: Int? = nil, exact: String? = nil, prefix: String? = nil, suffix: String? = nil, note: String? = nil, color: String? = nil, author: String? = nil, createdAt: Int64? = nil) {
+    public init(id: String, article: String, fields f: FieldValues) {
         self.id = id
         self.article = article
-        self.kind = kind
-        self.start = start
-        self.end = end
-        self.exact = exact
-        self.prefix = prefix
-        self.suffix = suffix
-        self.note = note
-        self.color = color
-        self.author = author
-        self.createdAt = createdAt
+        kind = Kind(rawValue: f.string(AnnotationFields.kind) ?? "") ?? .note
+        start = f.int(AnnotationFields.start).map { Int($0) }
+        end = f.int(AnnotationFields.end).map { Int($0) }
+        exact = f.string(AnnotationFields.exact)
+        prefix = f.string(AnnotationFields.prefix)
+        suffix = f.string(AnnotationFields.suffix)
+        note = f.string(AnnotationFields.note)
+        color = f.string(AnnotationFields.color)
+        author = f.string(AnnotationFields.author)
+        createdAt = f.int(AnnotationFields.createdAt)
     }
 }

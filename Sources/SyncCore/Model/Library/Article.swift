@@ -15,11 +15,33 @@ public struct ArticleDraft: Sendable, Equatable {
         self.source = source; self.publishedAt = publishedAt; self.language = language
     }
 
+    /// A draft of the content fields in `f` (``ArticleFields/editable``).
+    public init(fields f: FieldValues) {
+        self.init(url: f.string(ArticleFields.url), title: f.string(ArticleFields.title) ?? "",
+                  summary: f.string(ArticleFields.summary) ?? "", body: f.string(ArticleFields.body) ?? "",
+                  byline: f.string(ArticleFields.byline), source: f.string(ArticleFields.source),
+                  publishedAt: f.string(ArticleFields.publishedAt), language: f.string(ArticleFields.language))
+    }
+
+    /// The draft's content fields (``ArticleFields``), nil ones left out.
+    public var fields: FieldValues {
+        var f = FieldValues()
+        f[ArticleFields.url] = url.map(Value.string)
+        f[ArticleFields.title] = .string(title)
+        f[ArticleFields.summary] = .string(summary)
+        f[ArticleFields.body] = .string(body)
+        f[ArticleFields.byline] = byline.map(Value.string)
+        f[ArticleFields.source] = source.map(Value.string)
+        f[ArticleFields.publishedAt] = publishedAt.map(Value.string)
+        f[ArticleFields.language] = language.map(Value.string)
+        return f
+    }
+
     /// The id this draft gets: from its canonical URL, else from its normalised text.
     public var id: String { ArticleIdentity.id(url: url, title: title, body: body) }
 }
 
-/// An article as the library holds it.
+/// An article as the library holds it: the typed view of its ``ArticleFields``.
 public struct Article: Sendable, Equatable, Codable {
     public var id: String
     public var url: String?
@@ -41,21 +63,22 @@ public struct Article: Sendable, Equatable, Codable {
     public var collections: [String]
     public var annotations: [Annotation]
 
-    public init(id: String, url: String? = nil, title: String, summary: String, body: String, byline: String? = nil, source: String? = nil, publishedAt: String? = nil, language: String? = nil, capturedAt: Int64? = nil, capturedBy: String? = nil, read: Bool, starred: Bool, trashed: Bool, trashConflict: String? = nil, tags: [String], collections: [String], annotations: [Annotation]) {
+    public init(id: String, fields f: FieldValues, trashConflict: String? = nil, tags: [String] = [],
+                collections: [String] = [], annotations: [Annotation] = []) {
         self.id = id
-        self.url = url
-        self.title = title
-        self.summary = summary
-        self.body = body
-        self.byline = byline
-        self.source = source
-        self.publishedAt = publishedAt
-        self.language = language
-        self.capturedAt = capturedAt
-        self.capturedBy = capturedBy
-        self.read = read
-        self.starred = starred
-        self.trashed = trashed
+        url = f.string(ArticleFields.url)
+        title = f.string(ArticleFields.title) ?? ""
+        summary = f.string(ArticleFields.summary) ?? ""
+        body = f.string(ArticleFields.body) ?? ""
+        byline = f.string(ArticleFields.byline)
+        source = f.string(ArticleFields.source)
+        publishedAt = f.string(ArticleFields.publishedAt)
+        language = f.string(ArticleFields.language)
+        capturedAt = f.int(ArticleFields.capturedAt)
+        capturedBy = f.string(ArticleFields.capturedBy)
+        read = f.bool(ArticleFields.read)
+        starred = f.bool(ArticleFields.starred)
+        trashed = f.bool(ArticleFields.trashed)
         self.trashConflict = trashConflict
         self.tags = tags
         self.collections = collections
@@ -73,13 +96,13 @@ public struct ArticleSummary: Sendable, Equatable, Codable {
     public var starred: Bool
     public var read: Bool
 
-    public init(id: String, title: String, source: String? = nil, tags: [String], trashed: Bool, starred: Bool, read: Bool) {
+    public init(id: String, fields f: FieldValues, tags: [String]) {
         self.id = id
-        self.title = title
-        self.source = source
+        title = f.string(ArticleFields.title) ?? ""
+        source = f.string(ArticleFields.source)
         self.tags = tags
-        self.trashed = trashed
-        self.starred = starred
-        self.read = read
+        trashed = f.bool(ArticleFields.trashed)
+        starred = f.bool(ArticleFields.starred)
+        read = f.bool(ArticleFields.read)
     }
 }

@@ -7,12 +7,12 @@ public struct ArticleCollection: Sendable, Equatable, Codable {
     public var trashed: Bool
     public var articleCount: Int
 
-    public init(id: String, name: String, description: String? = nil, parent: String? = nil, trashed: Bool, articleCount: Int) {
+    public init(id: String, fields f: FieldValues, articleCount: Int) {
         self.id = id
-        self.name = name
-        self.description = description
-        self.parent = parent
-        self.trashed = trashed
+        name = f.string(CollectionFields.name) ?? ""
+        description = f.string(CollectionFields.description)
+        parent = f.string(CollectionFields.parent)
+        trashed = f.bool(CollectionFields.trashed)
         self.articleCount = articleCount
     }
 }

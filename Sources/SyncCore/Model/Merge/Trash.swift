@@ -11,14 +11,12 @@ public enum TrashRule {
         switch body {
         case .assign(let entity, let writes):
             if entity.kind == .annotation { return true }
-            return entity.kind == .article && writes.contains { !userStateFields.contains($0.field) }
+            // A field this version does not know counts as content (work), as its writer meant.
+            return entity.kind == .article && writes.contains { Fields.named($0.field, of: .article)?.countsAsWork ?? true }
         case .setAdd(let entity, _, _): return entity.kind == .article
         case .setRemove, .unknown: return false
         }
     }
-
-    /// Per-reader state that is not anybody's work on the text.
-    public static let userStateFields: Set<String> = ["trashed", "read", "starred"]
 
     /// The work ops (ids of the ops filed under the article with ``Op/countsAsWork``) that the
     /// trash write did not see: each is a reason to flag the article. Empty means the trash was

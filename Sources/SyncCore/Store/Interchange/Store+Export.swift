@@ -19,32 +19,38 @@ extension Store {
             // A cycle left by concurrent moves: emit the rest as they are rather than loop.
             let batch = ready.isEmpty ? pending : ready
             for c in batch {
-                var r = LibraryRecord()
-                r.type = "collection"; r.id = c.id; r.name = c.name; r.parent = c.parent; r.description = c.description
-                try emit(r)
+                var fields = FieldValues()
+                fields[CollectionFields.name] = .string(c.name)
+                fields[CollectionFields.parent] = c.parent.map(Value.string)
+                fields[CollectionFields.description] = c.description.map(Value.string)
+                try emit(LibraryRecord(kind: .collection, id: c.id, fields: fields))
                 placed.insert(c.id)
             }
             pending.removeAll { placed.contains($0.id) }
         }
         let ids = try read { db in try String.fetchAll(db, sql: "SELECT id FROM articles ORDER BY captured_at, id") }
-        for id in ids {
-            let a = try article(id)
-            var r = LibraryRecord()
-            r.id = a.id; r.url = a.url; r.title = a.title; r.summary = a.summary; r.body = a.body; r.byline = a.byline
-            r.source = a.source; r.published_at = a.publishedAt; r.language = a.language; r.captured_at = a.capturedAt
-            r.captured_by = a.capturedBy; r.read = a.read; r.starred = a.starred; r.trashed = a.trashed; r.tags = a.tags
-            r.collections = try read { db in
-                try String.fetchAll(db, sql: """
-                    SELECT m.collection FROM memberships m JOIN collections c ON c.id = m.collection
-                    WHERE m.article = ? AND c.trashed = 0 ORDER BY m.collection
-                    """, arguments: [id])
+        for id in ids { try emit(try record(ofArticle: id)) }
+    }
+
+    /// An article as JSON Lines carries it: every field, tags, the ids of its live collections,
+    /// its live annotations.
+    func record(ofArticle id: String) throws -> LibraryRecord {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE id = ?", arguments: [id]) else {
+                throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
             }
-            r.annotations = a.annotations.map {
-                LibraryRecord.AnnotationRecord(id: $0.id, kind: $0.kind.rawValue, start: $0.start, end: $0.end,
-                                               exact: $0.exact, prefix: $0.prefix, suffix: $0.suffix, note: $0.note,
-                                               color: $0.color, author: $0.author, created_at: $0.createdAt)
+            let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
+            let collections = try String.fetchAll(db, sql: """
+                SELECT m.collection FROM memberships m JOIN collections c ON c.id = m.collection
+                WHERE m.article = ? AND c.trashed = 0 ORDER BY m.collection
+                """, arguments: [id])
+            let annotations = try Row.fetchAll(db, sql: """
+                SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
+                """, arguments: [id]).map {
+                LibraryRecord.AnnotationRecord(id: $0["id"], fields: FieldValues(row: $0, AnnotationFields.interchange))
             }
-            try emit(r)
+            return LibraryRecord(kind: .article, id: id, fields: FieldValues(row: row, ArticleFields.all), tags: tags,
+                                 collections: collections, annotations: annotations)
         }
     }
 

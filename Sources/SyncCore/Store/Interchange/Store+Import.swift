@@ -39,6 +39,7 @@ extension Store {
         case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
             return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
         case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+        case DecodingError.dataCorrupted(let c) where !c.codingPath.isEmpty: return c.debugDescription
         case DecodingError.dataCorrupted: return "malformed JSON"
         default: return "\(error)"
         }
@@ -46,24 +47,32 @@ extension Store {
 
     static func validate(_ r: LibraryRecord, line: Int) throws {
         func fail(_ why: String) -> StoreError { StoreError(.invalidData, "line \(line): \(why)") }
-        switch r.type ?? "article" {
-        case "collection":
-            guard let name = r.name, !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("a collection needs a name") }
-        case "article":
-            guard let title = r.title, !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("an article needs a title") }
-            if let url = r.url, ArticleIdentity.canonicalURL(url) == nil { throw fail("'\(url)' is not an absolute http(s) URL") }
-            let length = (r.body ?? "").precomposedStringWithCanonicalMapping.unicodeScalars.count
+        switch r.kind {
+        case .collection:
+            guard let name = r.fields.string(CollectionFields.name), !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw fail("a collection needs a name")
+            }
+        case .article:
+            guard let title = r.fields.string(ArticleFields.title), !title.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw fail("an article needs a title")
+            }
+            if let url = r.fields.string(ArticleFields.url), ArticleIdentity.canonicalURL(url) == nil {
+                throw fail("'\(url)' is not an absolute http(s) URL")
+            }
+            let length = (r.fields.string(ArticleFields.body) ?? "").precomposedStringWithCanonicalMapping.unicodeScalars.count
             for a in r.annotations ?? [] {
-                guard a.kind == "highlight" || a.kind == "note" else { throw fail("annotation kind must be highlight or note, not '\(a.kind)'") }
-                if a.kind == "highlight" {
-                    guard let s = a.start, let e = a.end, s >= 0, e > s, e <= length else {
+                let kind = a.fields.string(AnnotationFields.kind) ?? ""
+                guard let known = Annotation.Kind(rawValue: kind) else {
+                    throw fail("annotation kind must be highlight or note, not '\(kind)'")
+                }
+                if known == .highlight {
+                    guard let s = a.fields.int(AnnotationFields.start), let e = a.fields.int(AnnotationFields.end),
+                          s >= 0, e > s, e <= length else {
                         throw fail("highlight \(a.id ?? "") needs 0 <= start < end <= \(length) (body length)")
                     }
                 }
             }
             if (r.tags ?? []).contains(where: { Tag.normalize($0).isEmpty }) { throw fail("a tag cannot be empty") }
-        default:
-            throw fail("unknown record type '\(r.type ?? "")' (expected article or collection)")
         }
     }
 
@@ -74,17 +83,17 @@ extension Store {
                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImportReport {
         let name = try self.name()
         let now = Int64(self.now())
-        let collections = records.map(\.record).filter(\.isCollection)
-        let articles = records.map(\.record).filter { !$0.isCollection }
+        let collections = records.map(\.record).filter { $0.kind == .collection }
+        let articles = records.map(\.record).filter { $0.kind == .article }
         var report = ImportReport()
         let collectionOps = try local { w -> Int in
             let before = w.counter
             for c in collections {
                 let id = c.id ?? newIdentifier()
                 if try String.fetchOne(w.db, sql: "SELECT id FROM collections WHERE id = ?", arguments: [id]) != nil { continue }
-                var writes = [FieldWrite("name", .string(c.name ?? "")), FieldWrite("parent", .string(c.parent ?? ""))]
-                if let d = c.description { writes.append(FieldWrite("description", .string(d))) }
-                try w.emit(.assign(.collection(id), writes))
+                var fields = c.fields
+                fields[CollectionFields.parent] = fields[CollectionFields.parent] ?? .string("")
+                try w.emit(.assign(.collection(id), CollectionFields.all.compactMap { f in fields[f].map { FieldWrite(f.name, $0) } }))
             }
             return Int(w.counter - before)
         }
@@ -112,21 +121,21 @@ extension Store {
 
     static func importArticle(_ r: LibraryRecord, _ w: inout LocalWriter, _ report: inout ImportReport, name: String, now: Int64,
                               newIdentifier: () -> String) throws {
-        let draft = ArticleDraft(url: r.url, title: r.title ?? "", summary: r.summary ?? "", body: r.body ?? "",
-                                 byline: r.byline, source: r.source, publishedAt: r.published_at, language: r.language)
-        let (id, created) = try emitArticle(&w, draft, tags: try normalizedTags(r.tags ?? []),
-                                            capturedAt: r.captured_at ?? now, capturedBy: r.captured_by ?? name)
+        let (id, created) = try emitArticle(&w, ArticleDraft(fields: r.fields), tags: try normalizedTags(r.tags ?? []),
+                                            capturedAt: r.fields.int(ArticleFields.capturedAt) ?? now,
+                                            capturedBy: r.fields.string(ArticleFields.capturedBy) ?? name)
         if created { report.articlesCreated += 1 } else { report.articlesExisting += 1 }
         let entity = EntityRef.article(id)
+        // A reader's state (read, starred, in the trash) is imported when set, never unset.
         var flags: [FieldWrite] = []
-        for (field, value) in [("read", r.read), ("starred", r.starred), ("trashed", r.trashed)] {
-            if let value, value, try w.register(entity, field).winner?.value != .bool(true) {
-                flags.append(try w.write(entity, field, .bool(true)))
+        for field in ArticleFields.all where field.role == .userState && r.fields.bool(field) {
+            if try w.register(entity, field.name).winner?.value != .bool(true) {
+                flags.append(try w.write(entity, field.name, .bool(true)))
             }
         }
         for c in r.collections ?? [] {
             guard try String.fetchOne(w.db, sql: "SELECT id FROM collections WHERE id = ?", arguments: [c]) != nil else {
-                throw StoreError(.invalidData, "article '\(r.title ?? id)' names collection \(c), which is neither in the file nor in the library")
+                throw StoreError(.invalidData, "article '\(r.fields.string(ArticleFields.title) ?? id)' names collection \(c), which is neither in the file nor in the library")
             }
             if !(try w.set(.collection(c), "members").elements.contains(id)) {
                 try w.emit(.setAdd(.collection(c), set: "members", element: id))
@@ -135,28 +144,27 @@ extension Store {
         for a in r.annotations ?? [] {
             let annotationID = a.id ?? newIdentifier()
             if try String.fetchOne(w.db, sql: "SELECT id FROM annotations WHERE id = ?", arguments: [annotationID]) != nil { continue }
-            var writes = [FieldWrite("kind", .string(a.kind)), FieldWrite("author", .string(a.author ?? name)),
-                          FieldWrite("created_at", .int(a.created_at ?? now))]
-            if let s = a.start, let e = a.end {
+            var fields = a.fields
+            fields[AnnotationFields.author] = fields[AnnotationFields.author] ?? .string(name)
+            fields[AnnotationFields.createdAt] = fields[AnnotationFields.createdAt] ?? .int(now)
+            if let s = a.fields.int(AnnotationFields.start), let e = a.fields.int(AnnotationFields.end) {
                 // Read the body from the merge state: the article row is only materialized when
                 // the batch's transaction finishes.
-                let body = try w.register(entity, "body").winner?.value?.string ?? ""
-                guard let selector = Anchor.selector(start: s, end: e, in: body) else {
+                let body = try w.register(entity, ArticleFields.body.name).winner?.value?.string ?? ""
+                guard let selector = Anchor.selector(start: Int(s), end: Int(e), in: body) else {
                     throw StoreError(.invalidData, "highlight \(annotationID) is outside the body of article \(id)")
                 }
-                writes += [FieldWrite("start", .int(Int64(s))), FieldWrite("end", .int(Int64(e))),
-                           FieldWrite("exact", .string(a.exact ?? selector.exact)),
-                           FieldWrite("prefix", .string(a.prefix ?? selector.prefix)),
-                           FieldWrite("suffix", .string(a.suffix ?? selector.suffix))]
+                fields[AnnotationFields.exact] = fields[AnnotationFields.exact] ?? .string(selector.exact)
+                fields[AnnotationFields.prefix] = fields[AnnotationFields.prefix] ?? .string(selector.prefix)
+                fields[AnnotationFields.suffix] = fields[AnnotationFields.suffix] ?? .string(selector.suffix)
             }
-            if let n = a.note { writes.append(FieldWrite("note", .string(n))) }
-            if let c = a.color { writes.append(FieldWrite("color", .string(c))) }
-            try w.emit(.assign(.annotation(annotationID, article: id), writes))
+            try w.emit(.assign(.annotation(annotationID, article: id),
+                               AnnotationFields.interchange.compactMap { f in fields[f].map { FieldWrite(f.name, $0) } }))
             report.annotations += 1
         }
         // The trash goes last so the article's own annotations above are work it has seen.
         if !flags.isEmpty {
-            let trashing = flags.contains { $0.field == "trashed" }
+            let trashing = flags.contains { $0.field == ArticleFields.trashed.name }
             try w.emit(.assign(entity, flags), context: trashing ? try OpLog.versionVector(in: w.db).including(w.counter, of: w.replica) : nil)
         }
     }
