@@ -13,9 +13,10 @@
 // a frame the push validation accepts also decodes with decodeAll to exactly that frame and
 // has no op past the clock bound; refusals use only the documented codes.
 import Crypto
-import SyncModel
-@testable import SyncWire
 import Foundation
+import SyncModel
+
+@testable import SyncWire
 
 let limits = ChangesetLimits(maxCompressedBytes: 1 << 20, maxUncompressedBytes: 8 << 20, maxInflateRatio: 1032, maxOps: 100_000)
 let now: UInt64 = 1_800_000_000_000

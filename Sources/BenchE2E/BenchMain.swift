@@ -48,7 +48,9 @@ struct Options {
             case "--deterministic": deterministic = true
             case "--dump-dir": dumpDir = try value(arg)
             case "-h", "--help":
-                print("usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]")
+                print(
+                    "usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]"
+                )
                 exit(0)
             default: throw BenchError("unknown argument \(arg)")
             }
@@ -117,17 +119,24 @@ struct BenchMain {
 
         // 1. Workload.
         let workloadPath: String
-        if let path = options.workload { workloadPath = path } else {
+        if let path = options.workload {
+            workloadPath = path
+        } else {
             workloadPath = base + "/workload-\(options.size).json"
             var env = ProcessInfo.processInfo.environment
             if env["SEED_ARTICLE"] == nil { env["SEED_ARTICLE"] = root + "/Tests/Fixtures/seed-article-ar.txt" }
-            try BenchE2E_run("/usr/bin/env", ["python3", root + "/scripts/bench/workload.py", "--size", options.size,
-                                               "--seed", String(options.seed), "-o", workloadPath], environment: env)
+            try BenchE2E_run(
+                "/usr/bin/env",
+                [
+                    "python3", root + "/scripts/bench/workload.py", "--size", options.size,
+                    "--seed", String(options.seed), "-o", workloadPath,
+                ], environment: env)
         }
         let workload = try Workload.load(from: URL(fileURLWithPath: workloadPath))
         let replay = WorkloadReplay(workload)
-        log("workload \(options.size): \(workload.meta.n_articles) articles, \(workload.base.count) base ops, "
-            + "\(workload.streamOpCount) stream ops")
+        log(
+            "workload \(options.size): \(workload.meta.n_articles) articles, \(workload.base.count) base ops, "
+                + "\(workload.streamOpCount) stream ops")
 
         // 2. Server: library, three devices, serve (the same process helper the tests use).
         if let server = options.server { setenv("SYNCSERVER_BIN", server, 1) }
@@ -137,8 +146,9 @@ struct BenchMain {
         let server = try ServerProcess(directory: base, library: "bench")
         var tokens: [String: String] = [:]
         for name in ["A", "B", "C"] { tokens[name] = try server.enroll(name).token }
-        try server.start(environment: ["ARTICLESYNC_RATE_LIMIT_PER_SECOND": "1000000", "ARTICLESYNC_RATE_LIMIT_BURST": "1000000"],
-                         logLevel: "warning")
+        try server.start(
+            environment: ["ARTICLESYNC_RATE_LIMIT_PER_SECOND": "1000000", "ARTICLESYNC_RATE_LIMIT_BURST": "1000000"],
+            logLevel: "warning")
         defer { server.stop() }
         let serverPID = server.child!.pid
         let data = server.data
@@ -154,9 +164,11 @@ struct BenchMain {
         if options.deterministic { replay.clock = clock }
         for name in ["A", "B", "C"] {
             let path = base + "/\(name).sqlite"
-            let store = options.deterministic
-                ? try Store.create(at: path, name: "bench-\(name)", replica: Deterministic.replica(name), now: clock.now,
-                                   identifiers: SeededIdentifiers(seed: "bench-\(name)").make)
+            let store =
+                options.deterministic
+                ? try Store.create(
+                    at: path, name: "bench-\(name)", replica: Deterministic.replica(name), now: clock.now,
+                    identifiers: SeededIdentifiers(seed: "bench-\(name)").make)
                 : try Store.create(at: path, name: "bench-\(name)")
             try store.setRemote(Remote(url: url, library: "bench"), token: tokens[name]!)
             stores[name] = store
@@ -175,14 +187,18 @@ struct BenchMain {
             let wire = counter.take()
             var sizes: [String: Int] = [:]
             for n in names { sizes[n] = storeBytes(base + "/\(n).sqlite") }
-            let result = PhaseResult(name: name, seconds: seconds, ops: ops, opsPerSecond: Double(ops) / seconds,
-                                     requests: wire.requests, bytesSent: wire.sent, bytesReceived: wire.received,
-                                     serverPeakKiB: ProcStat.peakKiB(pid: serverPID), clientPeakKiB: ProcStat.peakKiB(),
-                                     storeBytes: sizes, serverDataBytes: directoryBytes(data), detail: detail)
+            let result = PhaseResult(
+                name: name, seconds: seconds, ops: ops, opsPerSecond: Double(ops) / seconds,
+                requests: wire.requests, bytesSent: wire.sent, bytesReceived: wire.received,
+                serverPeakKiB: ProcStat.peakKiB(pid: serverPID), clientPeakKiB: ProcStat.peakKiB(),
+                storeBytes: sizes, serverDataBytes: directoryBytes(data), detail: detail)
             phases.append(result)
-            log(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%8.3f s %8d ops %10.0f ops/s %5d req  up %9d B  down %9d B  server %6d KiB  client %6d KiB",
-                       seconds, ops, result.opsPerSecond, wire.requests, wire.sent, wire.received,
-                       result.serverPeakKiB, result.clientPeakKiB))
+            log(
+                name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%8.3f s %8d ops %10.0f ops/s %5d req  up %9d B  down %9d B  server %6d KiB  client %6d KiB",
+                        seconds, ops, result.opsPerSecond, wire.requests, wire.sent, wire.received,
+                        result.serverPeakKiB, result.clientPeakKiB))
         }
 
         // P1 base import on A.
@@ -256,8 +272,10 @@ struct BenchMain {
             for n in names { try stores[n]!.canonicalDump().write(toFile: dumpDir + "/\(n).dump", atomically: true, encoding: .utf8) }
             log("canonical dumps written to \(dumpDir)")
         }
-        log(String(format: "converged: %@ after %d pull round(s); push all + pull all %.3f s, %d bytes on the wire",
-                   converged ? "yes (identical canonicalDump)" : "NO", round, convergeSeconds, convergeBytes))
+        log(
+            String(
+                format: "converged: %@ after %d pull round(s); push all + pull all %.3f s, %d bytes on the wire",
+                converged ? "yes (identical canonicalDump)" : "NO", round, convergeSeconds, convergeBytes))
 
         // P6 "nothing changed": one pull on a converged library (one request, 204), and a full sync.
         let a = clients["A"]!
@@ -271,12 +289,18 @@ struct BenchMain {
             let c = Stopwatch(); _ = try await a.sync(); syncTimes.append(c.seconds * 1000)
         }
         let syncRequests = Double(counter.take().requests) / Double(options.noopRepeats)
-        let noopPull = ["median_ms": median(pullTimes), "p90_ms": percentile(pullTimes, 0.9), "max_ms": pullTimes.max() ?? .nan,
-                        "requests": pullRequests]
-        let noopSync = ["median_ms": median(syncTimes), "p90_ms": percentile(syncTimes, 0.9), "max_ms": syncTimes.max() ?? .nan,
-                        "requests": syncRequests]
-        log(String(format: "nothing-changed pull on %d articles: median %.2f ms, p90 %.2f ms, %.0f request(s); sync(): median %.2f ms, %.0f request(s)",
-                   workload.meta.n_articles, noopPull["median_ms"]!, noopPull["p90_ms"]!, pullRequests, noopSync["median_ms"]!, syncRequests))
+        let noopPull = [
+            "median_ms": median(pullTimes), "p90_ms": percentile(pullTimes, 0.9), "max_ms": pullTimes.max() ?? .nan,
+            "requests": pullRequests,
+        ]
+        let noopSync = [
+            "median_ms": median(syncTimes), "p90_ms": percentile(syncTimes, 0.9), "max_ms": syncTimes.max() ?? .nan,
+            "requests": syncRequests,
+        ]
+        log(
+            String(
+                format: "nothing-changed pull on %d articles: median %.2f ms, p90 %.2f ms, %.0f request(s); sync(): median %.2f ms, %.0f request(s)",
+                workload.meta.n_articles, noopPull["median_ms"]!, noopPull["p90_ms"]!, pullRequests, noopSync["median_ms"]!, syncRequests))
 
         // P7 search latency on the converged store.
         var searchTimes: [String: Double] = [:]
@@ -285,7 +309,9 @@ struct BenchMain {
             for _ in 0..<20 { let c = Stopwatch(); _ = try stores["A"]!.search(query); times.append(c.seconds * 1000) }
             searchTimes[query] = median(times)
         }
-        log("search (median ms): " + searchTimes.sorted { $0.key < $1.key }.map { "\($0.key)=" + String(format: "%.2f", $0.value) }.joined(separator: " "))
+        log(
+            "search (median ms): "
+                + searchTimes.sorted { $0.key < $1.key }.map { "\($0.key)=" + String(format: "%.2f", $0.value) }.joined(separator: " "))
 
         let serverMetrics = try? await probe.send(SyncRequest(method: "GET", path: "/metrics"))
         if let body = serverMetrics?.body {
@@ -299,10 +325,11 @@ struct BenchMain {
             machine["loadavg_end"] = load.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         machine["cpus"] = String(ProcessInfo.processInfo.activeProcessorCount)
-        let result = Result(size: options.size, articles: workload.meta.n_articles, baseOps: workload.base.count,
-                            streamOps: workload.streams.mapValues(\.count), machine: machine, phases: phases,
-                            converged: converged, convergeSeconds: convergeSeconds, convergeBytes: convergeBytes,
-                            noopPull: noopPull, noopSync: noopSync, searchMillis: searchTimes)
+        let result = Result(
+            size: options.size, articles: workload.meta.n_articles, baseOps: workload.base.count,
+            streamOps: workload.streams.mapValues(\.count), machine: machine, phases: phases,
+            converged: converged, convergeSeconds: convergeSeconds, convergeBytes: convergeBytes,
+            noopPull: noopPull, noopSync: noopSync, searchMillis: searchTimes)
         if let out = options.jsonOut {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

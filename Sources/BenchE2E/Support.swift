@@ -5,6 +5,7 @@ public import SyncModel
 public import SyncStore
 import SyncWire
 import TestHarness
+
 #if canImport(Glibc)
 import Glibc
 #endif

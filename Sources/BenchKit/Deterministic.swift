@@ -55,7 +55,8 @@ public final class SeededIdentifiers: @unchecked Sendable {
     public var make: @Sendable (UInt64) -> String {
         { [self] now in
             let (a, b) = lock.withLock { (next(), next()) }
-            var bytes = (0..<8).map { UInt8(truncatingIfNeeded: a >> (8 * UInt64($0))) }
+            var bytes =
+                (0..<8).map { UInt8(truncatingIfNeeded: a >> (8 * UInt64($0))) }
                 + (0..<8).map { UInt8(truncatingIfNeeded: b >> (8 * UInt64($0))) }
             for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: now >> (8 * (5 - UInt64(i)))) }
             bytes[6] = 0x70 | (bytes[6] & 0x0f)

@@ -192,8 +192,9 @@ public final class WorkloadReplay {
     public func articleID(_ workloadID: String) -> String? { articleIDs[workloadID] }
 
     static func draft(_ op: Workload.Op) -> ArticleDraft {
-        ArticleDraft(url: op.source_url, title: op.title ?? "", summary: op.summary ?? "", body: op.body ?? "",
-                     publishedAt: op.published_at, language: op.language)
+        ArticleDraft(
+            url: op.source_url, title: op.title ?? "", summary: op.summary ?? "", body: op.body ?? "",
+            publishedAt: op.published_at, language: op.language)
     }
 
     /// The base as import records: collections first (keeping the workload's ids), then articles
@@ -390,14 +391,17 @@ public enum ChangesetFiles {
     /// `from` exports everything `to` lacks (since `to`'s version vector) to a file in
     /// `directory`, and `to` applies that file. Nothing is written when there is nothing to send.
     @discardableResult
-    public static func transfer(from: Store, _ fromName: String, to: Store, _ toName: String,
-                                via directory: URL, label: String) throws -> ChangesetTransfer {
+    public static func transfer(
+        from: Store, _ fromName: String, to: Store, _ toName: String,
+        via directory: URL, label: String
+    ) throws -> ChangesetTransfer {
         let started = Date()
         let export = try from.exportChangesets(since: try to.versionVector())
         let exported = Date()
         let url = directory.appendingPathComponent("\(label)-\(fromName)-to-\(toName).changes")
-        var transfer = ChangesetTransfer(from: fromName, to: toName, file: url.path, bytes: export.bytes.count,
-                                         frames: export.frames, ops: export.ops, applied: 0)
+        var transfer = ChangesetTransfer(
+            from: fromName, to: toName, file: url.path, bytes: export.bytes.count,
+            frames: export.frames, ops: export.ops, applied: 0)
         transfer.exportSeconds = exported.timeIntervalSince(started)
         guard export.ops > 0 else { return transfer }
         try Data(export.bytes).write(to: url)

@@ -49,8 +49,10 @@ public enum CLI {
 
     /// Runs `synccli args…`. The child gets a clean environment for the store (no inherited
     /// `$ARTICLESYNC_STORE` or clock offset, `$XDG_DATA_HOME` pointing nowhere useful) plus `env`.
-    public static func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:],
-                    timeout: TimeInterval = 30) throws -> CLIResult {
+    public static func run(
+        _ args: [String], stdin: Data? = nil, env: [String: String] = [:],
+        timeout: TimeInterval = 30
+    ) throws -> CLIResult {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("synccli-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -93,10 +95,11 @@ public enum CLI {
             usleep(2_000)
         }
         process.waitUntilExit()
-        return CLIResult(args: args, status: process.terminationStatus,
-                         stdoutData: (try? Data(contentsOf: outURL)) ?? Data(),
-                         stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self),
-                         seconds: Date().timeIntervalSince(started))
+        return CLIResult(
+            args: args, status: process.terminationStatus,
+            stdoutData: (try? Data(contentsOf: outURL)) ?? Data(),
+            stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self),
+            seconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -127,8 +130,9 @@ public struct CLIResult: CustomStringConvertible {
 
     /// The `--json` output, parsed.
     public func json() throws -> Any {
-        do { return try JSONSerialization.jsonObject(with: stdoutData, options: [.fragmentsAllowed]) }
-        catch { throw CLIError.notJSON(args: args, output: stdout + stderr) }
+        do { return try JSONSerialization.jsonObject(with: stdoutData, options: [.fragmentsAllowed]) } catch {
+            throw CLIError.notJSON(args: args, output: stdout + stderr)
+        }
     }
     public func object() throws -> [String: Any] {
         guard let o = try json() as? [String: Any] else { throw CLIError.notJSON(args: args, output: stdout) }
@@ -140,4 +144,3 @@ public struct CLIResult: CustomStringConvertible {
     }
 
 }
-

@@ -1,11 +1,16 @@
 public import Foundation
+
 #if canImport(Glibc)
 public import Glibc
 #endif
 
 public enum ProcessError: Error, CustomStringConvertible {
     case failed(String)
-    public var description: String { switch self { case .failed(let s): s } }
+    public var description: String {
+        switch self {
+        case .failed(let s): s
+        }
+    }
 }
 
 // MARK: - Spawning
@@ -56,8 +61,10 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// `separateStderr`: standard error goes to `<logPath>.err` (see ``errorOutput()``) instead
     /// of the same log.
-    public init(name: String, executable: String, arguments: [String], environment: [String: String], logPath: String,
-         separateStderr: Bool = false) throws {
+    public init(
+        name: String, executable: String, arguments: [String], environment: [String: String], logPath: String,
+        separateStderr: Bool = false
+    ) throws {
         self.name = name
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -159,4 +166,3 @@ public func eventually(timeout: TimeInterval, _ condition: () throws -> Bool) re
     } while Date() < deadline
     return try condition()
 }
-

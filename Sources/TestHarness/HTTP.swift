@@ -1,4 +1,5 @@
 public import Foundation
+
 #if canImport(Glibc)
 public import Glibc
 #endif
@@ -7,7 +8,7 @@ public import Glibc
 
 public struct HTTPReply: CustomStringConvertible {
     public let status: Int
-    public let headers: [String: String]   // lowercased names
+    public let headers: [String: String]  // lowercased names
     public let body: [UInt8]
     public var text: String { String(decoding: body, as: UTF8.self) }
     public var description: String { "HTTP \(status) \(headers) \(text.prefix(500))" }
@@ -21,8 +22,10 @@ public struct HTTPReply: CustomStringConvertible {
 
 public enum HTTP {
     /// One request on a fresh connection (`Connection: close`), read to the end.
-    public static func request(port: Int, _ method: String, _ path: String, headers: [String: String] = [:],
-                        body: [UInt8] = [], timeout: TimeInterval = 30) throws -> HTTPReply {
+    public static func request(
+        port: Int, _ method: String, _ path: String, headers: [String: String] = [:],
+        body: [UInt8] = [], timeout: TimeInterval = 30
+    ) throws -> HTTPReply {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ProcessError.failed("socket: \(errno)") }
         defer { close(fd) }
@@ -76,7 +79,7 @@ public enum HTTP {
             var decoded: [UInt8] = [], i = 0
             while i < body.count {
                 guard let lineEnd = (i..<body.count - 1).first(where: { body[$0] == 13 && body[$0 + 1] == 10 }),
-                      let size = Int(String(decoding: body[i..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16)
+                    let size = Int(String(decoding: body[i..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16)
                 else { break }
                 if size == 0 { break }
                 decoded += body[(lineEnd + 2)..<(lineEnd + 2 + size)]
@@ -106,4 +109,3 @@ public enum HTTP {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
-

@@ -15,4 +15,3 @@ public final class Scratch: Sendable {
         return p
     }
 }
-

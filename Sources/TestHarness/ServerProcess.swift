@@ -1,8 +1,9 @@
 public import Foundation
+public import SyncWire
+
 #if canImport(Glibc)
 public import Glibc
 #endif
-public import SyncWire
 
 /// Real processes for the end-to-end suites: the `syncserver` binary on a free loopback port
 /// with its own `--data` directory, and long-running `synccli agent`s.
@@ -91,8 +92,9 @@ public final class ServerProcess: @unchecked Sendable {
         for key in env.keys where key.hasPrefix("ARTICLESYNC_") { env[key] = nil }
         let scratch = logDirectory + "/admin-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch + ".log") }
-        let child = try ChildProcess(name: "syncserver admin", executable: Binaries.syncserver, arguments: args,
-                                     environment: env, logPath: scratch + ".log", separateStderr: true)
+        let child = try ChildProcess(
+            name: "syncserver admin", executable: Binaries.syncserver, arguments: args,
+            environment: env, logPath: scratch + ".log", separateStderr: true)
         guard let end = child.waitForExit(timeout: 60) else {
             child.forceKill()
             throw ProcessError.failed("syncserver \(args.joined(separator: " ")) still running after 60 s")
@@ -123,8 +125,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// Starts `syncserver serve` and waits for `/healthz`. The first start picks a free port;
     /// a restart reuses it (what clients have configured). `failpoints` sets
     /// `ARTICLESYNC_FAILPOINTS` for this run only.
-    public func start(failpoints: String? = nil, environment: [String: String] = [:], logLevel: String = "info",
-                      timeout: TimeInterval = 60) throws {
+    public func start(
+        failpoints: String? = nil, environment: [String: String] = [:], logLevel: String = "info",
+        timeout: TimeInterval = 60
+    ) throws {
         if let child, child.isRunning { throw ProcessError.failed("the server is already running") }
         let fixedPort = port != 0
         for attempt in 1...5 {
@@ -200,8 +204,9 @@ public final class ServerProcess: @unchecked Sendable {
         let reply = try get("/v1/libraries/\(library)", token: token)
         guard reply.status == 200 else { throw ProcessError.failed("library info: \(reply)") }
         let o = try reply.object()
-        return LibraryInfo(head: o["head"] as? Int ?? -1, changesets: o["changesets"] as? Int ?? -1, ops: o["ops"] as? Int ?? -1,
-                           replicas: (o["replicas"] as? [String: Int]) ?? [:], epoch: o["epoch"] as? String ?? "")
+        return LibraryInfo(
+            head: o["head"] as? Int ?? -1, changesets: o["changesets"] as? Int ?? -1, ops: o["ops"] as? Int ?? -1,
+            replicas: (o["replicas"] as? [String: Int]) ?? [:], epoch: o["epoch"] as? String ?? "")
     }
 
     /// Every frame the server returns on a full pull from cursor 0, page by page.
@@ -229,4 +234,3 @@ public struct LibraryInfo: Equatable, CustomStringConvertible {
     public let epoch: String
     public var description: String { "head \(head), \(changesets) changesets, \(ops) ops, replicas \(replicas)" }
 }
-

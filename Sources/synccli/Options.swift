@@ -7,21 +7,24 @@ import SyncWire
 
 /// `--store`, shared by every command.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Path of the store file.",
-        discussion: """
-            Defaults to $ARTICLESYNC_STORE, else $XDG_DATA_HOME/articlesync/store.sqlite. \
-            For tests and demos, $ARTICLESYNC_CLOCK_OFFSET_MS (signed milliseconds, e.g. 3600000 or \
-            -90000) is added to this laptop's wall clock, to play a laptop whose clock is wrong.
-            """,
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Path of the store file.",
+            discussion: """
+                Defaults to $ARTICLESYNC_STORE, else $XDG_DATA_HOME/articlesync/store.sqlite. \
+                For tests and demos, $ARTICLESYNC_CLOCK_OFFSET_MS (signed milliseconds, e.g. 3600000 or \
+                -90000) is added to this laptop's wall clock, to play a laptop whose clock is wrong.
+                """,
+            valueName: "path"))
     var store: String?
 
     var path: String {
         if let store { return store }
         let env = ProcessInfo.processInfo.environment
         if let fromEnv = env["ARTICLESYNC_STORE"], !fromEnv.isEmpty { return fromEnv }
-        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let dataHome =
+            env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
         return (dataHome as NSString).appendingPathComponent("articlesync/store.sqlite")
     }

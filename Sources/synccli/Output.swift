@@ -37,7 +37,7 @@ extension Exit {
         case .retryLater: tempFail
         case .denied: noPermission
         case .rejected: dataError
-        case .protocolError: 76 // EX_PROTOCOL
+        case .protocolError: 76  // EX_PROTOCOL
         }
     }
 }

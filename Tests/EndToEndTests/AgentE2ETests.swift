@@ -4,6 +4,7 @@ import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,8 +36,9 @@ struct AgentE2ETests {
         let agentA = try a.startAgent(Self.agentArgs)
         let agentB = try b.startAgent(Self.agentArgs)
         defer { agentA.forceKill(); agentB.forceKill() }
-        #expect(try eventually(timeout: Self.reconnectBound) { try Self.titles(b).contains(CLITests.seed.title) },
-                "the agents sync while the server is up:\n\(agentA.output())\n\(agentB.output())")
+        #expect(
+            try eventually(timeout: Self.reconnectBound) { try Self.titles(b).contains(CLITests.seed.title) },
+            "the agents sync while the server is up:\n\(agentA.output())\n\(agentB.output())")
         #expect(try a.status()["agentPID"] as? Int == Int(agentA.pid), "status names the running agent")
 
         // The server goes away; A keeps working.
@@ -44,8 +46,9 @@ struct AgentE2ETests {
         try a.run("edit", id, "--title", "عنوان كُتب دون اتصال").expect(0)
         try a.run("tag", "add", id, "offline").expect(0)
         try a.run("add", "-", stdin: Data("خبر كُتب دون اتصال\nمقدمة\nنص.".utf8)).expect(0)
-        #expect(agentA.waitForOutput(timeout: Self.reconnectBound) { $0.contains("server unreachable") },
-                "A's agent notices the server is gone:\n\(agentA.output())")
+        #expect(
+            agentA.waitForOutput(timeout: Self.reconnectBound) { $0.contains("server unreachable") },
+            "A's agent notices the server is gone:\n\(agentA.output())")
         #expect(try a.status()["pending"] as? Int ?? 0 > 0)
 
         // Back on the same port: no command is typed on either laptop from here on.
@@ -54,7 +57,8 @@ struct AgentE2ETests {
         let arrived = try eventually(timeout: Self.reconnectBound) {
             try Self.titles(b) == ["عنوان كُتب دون اتصال", "خبر كُتب دون اتصال"]
         }
-        #expect(arrived, "A's offline edits reach B within \(Int(Self.reconnectBound)) s of the server's return:\n\(agentA.output())\n\(agentB.output())")
+        #expect(
+            arrived, "A's offline edits reach B within \(Int(Self.reconnectBound)) s of the server's return:\n\(agentA.output())\n\(agentB.output())")
         print("AgentE2E: offline edits reached B \(String(format: "%.1f", Date().timeIntervalSince(started))) s after the server came back")
         #expect(try b.object("show", id, "--json")["tags"] as? [String] == ["offline"])
 
@@ -81,8 +85,9 @@ struct AgentE2ETests {
         // The agent's pushes pause 4 s after building their frame, holding the sync lock. With
         // --interval 60 it syncs only at start and after local changes, so a held lock below
         // is the push of our change, not a quick periodic sync.
-        let agent = try a.startAgent(["--interval", "60", "--debounce", "0.2", "--min-backoff", "0.2", "--max-backoff", "1"],
-                                     env: ["ARTICLESYNC_FAILPOINTS": "client.push.after-build=sleep:4000"])
+        let agent = try a.startAgent(
+            ["--interval", "60", "--debounce", "0.2", "--min-backoff", "0.2", "--max-backoff", "1"],
+            env: ["ARTICLESYNC_FAILPOINTS": "client.push.after-build=sleep:4000"])
         defer { agent.forceKill() }
         let lockFile = a.store + ".sync.lock"
         func agentHoldsLock() -> Bool {
@@ -95,8 +100,9 @@ struct AgentE2ETests {
         #expect(eventually(timeout: 20, agentHoldsLock), "the agent starts pushing:\n\(agent.output())")
         let refused = try a.run("sync", "--wait", "0")
         #expect(refused.status == 75, "\(refused)")
-        #expect(refused.stderr.contains("the sync agent (pid \(agent.pid))") && refused.stderr.contains("--wait"),
-                "the refusal names the agent: \(refused)")
+        #expect(
+            refused.stderr.contains("the sync agent (pid \(agent.pid))") && refused.stderr.contains("--wait"),
+            "the refusal names the agent: \(refused)")
 
         #expect(eventually(timeout: 20) { syncs() == 2 }, "\(agent.output())")
         try a.run("add", "-", stdin: Data("خبر ثان\nمقدمة\nنص.".utf8)).expect(0)

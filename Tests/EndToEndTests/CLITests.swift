@@ -35,8 +35,10 @@ struct CLITests {
     }
 
     /// Runs a command that must fail with `code`, leave the store untouched and say `mentioning`.
-    func expectRefused(_ l: Laptop, _ code: Int32, mentioning: String? = nil, stdin: Data? = nil, _ args: [String],
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRefused(
+        _ l: Laptop, _ code: Int32, mentioning: String? = nil, stdin: Data? = nil, _ args: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let before = try l.snapshot()
         let r = try CLI.run(["--store", l.store] + args, stdin: stdin, env: l.env)
         #expect(r.status == code, "\(r)", sourceLocation: sourceLocation)
@@ -101,8 +103,9 @@ struct CLITests {
         let dir = try Scratch()
         let a = try laptop(dir)
         let first = try addSeed(a, "--url", "https://www.almayadeen.net/news/politics/gaza?utm_source=tw", "--tag", "one")
-        let second = try a.object("add", CLI.seedArticle, "--url", "HTTPS://WWW.ALMAYADEEN.NET/news/politics/gaza/#top",
-                                  "--tag", "two", "--json")
+        let second = try a.object(
+            "add", CLI.seedArticle, "--url", "HTTPS://WWW.ALMAYADEEN.NET/news/politics/gaza/#top",
+            "--tag", "two", "--json")
         #expect(second["id"] as? String == first)
         #expect(second["created"] as? Bool == false)
         let list = try a.array("list", "--json")
@@ -114,15 +117,19 @@ struct CLITests {
     @Test func `add reads Markdown and HTML`() throws {
         let dir = try Scratch()
         let a = try laptop(dir)
-        let md = try a.run("add", "-", "--format", "markdown", "--json",
-                           stdin: Data("# عنوان المقال\n\nالمقدمة هنا.\n\nالفقرة الأولى.\n\nالفقرة الثانية.\n".utf8)).expect(0).object()
+        let md = try a.run(
+            "add", "-", "--format", "markdown", "--json",
+            stdin: Data("# عنوان المقال\n\nالمقدمة هنا.\n\nالفقرة الأولى.\n\nالفقرة الثانية.\n".utf8)
+        ).expect(0).object()
         let mdArticle = try a.object("show", try #require(md["id"] as? String), "--json")
         #expect(mdArticle["title"] as? String == "عنوان المقال")
         #expect(mdArticle["summary"] as? String == "المقدمة هنا.")
         #expect((mdArticle["body"] as? String ?? "").contains("الفقرة الثانية."))
         #expect(!(mdArticle["body"] as? String ?? "").contains("# "))
 
-        let html = try dir.write("page.html", """
+        let html = try dir.write(
+            "page.html",
+            """
             <html><head><title>Site | Story</title></head><body>
             <h1>Ceasefire talks resume</h1><p>Negotiators met in Doha &amp; Cairo.</p><p>Second paragraph.</p>
             </body></html>
@@ -154,7 +161,9 @@ struct CLITests {
     @Test func `import reads JSON Lines with tags, collections and annotations`() throws {
         let dir = try Scratch()
         let a = try laptop(dir)
-        let file = try dir.write("lib.jsonl", """
+        let file = try dir.write(
+            "lib.jsonl",
+            """
             {"type":"collection","id":"c-1","name":"غزة"}
             {"title":"First","body":"Alpha beta gamma.","url":"https://example.com/1","tags":["x","y"],"collections":["c-1"]}
             {"title":"ثانية","summary":"مقدمة","body":"نص عربي في مخيم المغازي.","annotations":[{"kind":"note","note":"مصدر"}]}
@@ -182,7 +191,9 @@ struct CLITests {
     @Test func `import of a file with a malformed line names the line and imports nothing`() throws {
         let dir = try Scratch()
         let a = try laptop(dir)
-        let bad = try dir.write("bad.jsonl", """
+        let bad = try dir.write(
+            "bad.jsonl",
+            """
             {"title":"One","body":"first"}
             {"title":"Two","body":"second"}
             {"title": "Three", "body": oops}
@@ -200,7 +211,9 @@ struct CLITests {
     @Test func `import anchors a positioned highlight on a new article`() throws {
         let dir = try Scratch()
         let a = try laptop(dir)
-        let file = try dir.write("hl.jsonl", """
+        let file = try dir.write(
+            "hl.jsonl",
+            """
             {"title":"ثانية","body":"نص عربي في مخيم المغازي.","annotations":[{"kind":"highlight","start":11,"end":23,"note":"مصدر"}]}
 
             """)
@@ -220,7 +233,8 @@ struct CLITests {
         let dir = try Scratch()
         let a = try laptop(dir)
         let seed = try addSeed(a, "--tag", "غزة")
-        let other = try a.run("add", "-", "--tag", "economy", "--json", stdin: Data("Markets\nLead\nBody text.".utf8)).expect(0).object()["id"] as! String
+        let other =
+            try a.run("add", "-", "--tag", "economy", "--json", stdin: Data("Markets\nLead\nBody text.".utf8)).expect(0).object()["id"] as! String
         let third = try a.run("add", "-", "--json", stdin: Data("Weather\nLead\nRain.".utf8)).expect(0).object()["id"] as! String
         try a.run("collection", "create", "Desk").expect(0)
         try a.run("collection", "add", "Desk", other).expect(0)
@@ -383,8 +397,9 @@ struct CLITests {
             return body.indices.filter { i in i + q.count <= body.count && Array(body[i..<(i + q.count)]) == q }
         }
 
-        let first = try a.object("highlight", id, "--quote", "مخيم المغازي", "--note", "تحقق من المصدر",
-                                 "--color", "yellow", "--json")
+        let first = try a.object(
+            "highlight", id, "--quote", "مخيم المغازي", "--note", "تحقق من المصدر",
+            "--color", "yellow", "--json")
         let second = try a.object("highlight", id, "--quote", "قطاع غزّة", "--occurrence", "2", "--json")
         let byRange = try a.object("highlight", id, "--start", "0", "--end", "4", "--json")
         #expect(first["article"] as? String == id)
@@ -627,7 +642,10 @@ struct CLITests {
         let path = dir.path("s.sqlite")
         try CLI.run(["init", "--store", path]).expect(0)
         try CLI.run(["--store", path, "add", CLI.seedArticle]).expect(0)
-        try CLI.run(["--store=\(path)", "tag", "add", "--store", path, String((try CLI.run(["list", "--store", path, "--json"]).expect(0).array().first?["id"] as? String ?? "").prefix(8)), "x"]).expect(0)
+        try CLI.run([
+            "--store=\(path)", "tag", "add", "--store", path,
+            String((try CLI.run(["list", "--store", path, "--json"]).expect(0).array().first?["id"] as? String ?? "").prefix(8)), "x",
+        ]).expect(0)
         let viaEnv = try CLI.run(["list", "--json"], env: ["ARTICLESYNC_STORE": path]).expect(0).array()
         #expect(viaEnv.count == 1 && viaEnv.first?["tags"] as? [String] == ["x"])
         let viaXDG = try CLI.run(["init"], env: ["XDG_DATA_HOME": dir.path("xdg")]).expect(0)

@@ -37,9 +37,11 @@ struct ChangesetFileTests {
         let good = try Data(contentsOf: URL(fileURLWithPath: fileA))
         var flipped = good
         flipped[flipped.count / 2] ^= 0x5a
-        let bad: [(String, Data)] = [("truncated", good.prefix(good.count * 2 / 3)), ("flipped", flipped),
-                                     ("garbage", Data("not a changeset\n".utf8)),
-                                     ("cut-header", good.prefix(5))]
+        let bad: [(String, Data)] = [
+            ("truncated", good.prefix(good.count * 2 / 3)), ("flipped", flipped),
+            ("garbage", Data("not a changeset\n".utf8)),
+            ("cut-header", good.prefix(5)),
+        ]
         for (name, data) in bad {
             let path = office.dir.path("\(name).ascs")
             try data.write(to: URL(fileURLWithPath: path))

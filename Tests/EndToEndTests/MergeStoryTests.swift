@@ -104,8 +104,9 @@ final class Office: @unchecked Sendable {
                 let status = try l.status()
                 let replica = status["replica"] as? String ?? ""
                 #expect(status["pending"] as? Int == 0, "\(l.store) still has ops to push", sourceLocation: sourceLocation)
-                #expect(info.replicas[replica, default: 0] == status["ownOps"] as? Int ?? -1,
-                        "server holds \(info.replicas[replica, default: 0]) ops of \(l.store)'s replica: \(info)", sourceLocation: sourceLocation)
+                #expect(
+                    info.replicas[replica, default: 0] == status["ownOps"] as? Int ?? -1,
+                    "server holds \(info.replicas[replica, default: 0]) ops of \(l.store)'s replica: \(info)", sourceLocation: sourceLocation)
             }
             #expect(info.ops == info.replicas.values.reduce(0, +), "no op stored twice: \(info)", sourceLocation: sourceLocation)
         }
@@ -139,7 +140,7 @@ struct MergeStoryTests {
         let id = try office.sharedSeed()
 
         try a.run("edit", id, "--title", "عنوان من الحاسوب أ").expect(0)
-        try b.run("edit", id, "--title", "عنوان من الحاسوب ب").expect(0) // later, and without seeing A's edit
+        try b.run("edit", id, "--title", "عنوان من الحاسوب ب").expect(0)  // later, and without seeing A's edit
         let aOp = try #require(try a.array("log", "--limit", "1", "--json").first?["op"] as? String)
         let aReplica = try #require(try a.status()["replica"] as? String)
 
@@ -259,7 +260,9 @@ struct MergeStoryTests {
     // MARK: - Rule 3: nothing deletes a colleague's concurrent work
 
     @Test(arguments: Transport.allCases)
-    func `an article trashed on A while C highlighted it: the highlight is kept, the conflict reported, a restore settles it`(transport: Transport) throws {
+    func `an article trashed on A while C highlighted it: the highlight is kept, the conflict reported, a restore settles it`(
+        transport: Transport
+    ) throws {
         let office = try Office(transport)
         let (a, b, c) = (office.a, office.b, office.c)
         let id = try office.sharedSeed()
@@ -297,10 +300,14 @@ struct MergeStoryTests {
     func `the same article captured on two laptops offline is one article with both sets of work`(transport: Transport) throws {
         let office = try Office(transport)
         let (a, b) = (office.a, office.b)
-        let idA = try #require(try a.object("add", CLI.seedArticle, "--url", "https://www.almayadeen.net/news/gaza?utm_source=twitter",
-                                            "--tag", "غزة", "--json")["id"] as? String)
-        let idB = try #require(try b.object("add", CLI.seedArticle, "--url", "https://WWW.ALMAYADEEN.NET/news/gaza/#comments",
-                                            "--tag", "انسحاب", "--tag", "news", "--json")["id"] as? String)
+        let idA = try #require(
+            try a.object(
+                "add", CLI.seedArticle, "--url", "https://www.almayadeen.net/news/gaza?utm_source=twitter",
+                "--tag", "غزة", "--json")["id"] as? String)
+        let idB = try #require(
+            try b.object(
+                "add", CLI.seedArticle, "--url", "https://WWW.ALMAYADEEN.NET/news/gaza/#comments",
+                "--tag", "انسحاب", "--tag", "news", "--json")["id"] as? String)
         #expect(idA == idB, "the article id comes from the canonical URL")
         let hA = try #require(try a.object("highlight", idA, "--quote", "مخيم المغازي", "--json")["id"] as? String)
         let hB = try #require(try b.object("highlight", idB, "--quote", "شارع الرشيد", "--note", "تحقق", "--json")["id"] as? String)

@@ -4,6 +4,7 @@ import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,8 +106,10 @@ struct ServerE2ETests {
     static func articles(_ count: Int, laptop: String) -> String {
         (0..<count).map { i in
             let body = String(repeating: "نص المقال رقم \(i) من الحاسوب \(laptop). ", count: 20)
-            let object: [String: Any] = ["url": "https://example.org/\(laptop)/\(i)", "title": "مقال \(i) (\(laptop))",
-                                         "summary": "مقدمة", "body": body, "tags": ["wire", laptop], "source": "وكالة"]
+            let object: [String: Any] = [
+                "url": "https://example.org/\(laptop)/\(i)", "title": "مقال \(i) (\(laptop))",
+                "summary": "مقدمة", "body": body, "tags": ["wire", laptop], "source": "وكالة",
+            ]
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
         }.joined(separator: "\n") + "\n"
@@ -151,15 +154,18 @@ struct ServerE2ETests {
         #expect(stopped == .exited(0), "the server exits cleanly within its grace period:\n\(server.output())")
         #expect(group.wait(timeout: .now() + 120) == .success)
         let storedAtExit = server.output().components(separatedBy: "push stored").count - 1
-        print("SIGTERM test: \(maxConnected) pushes in flight; pushes stored before SIGTERM \(storedBeforeStop), at exit \(storedAtExit); client exits \(results.all.mapValues { "\($0.status) after \(Int($0.seconds * 1000)) ms" })")
+        print(
+            "SIGTERM test: \(maxConnected) pushes in flight; pushes stored before SIGTERM \(storedBeforeStop), at exit \(storedAtExit); client exits \(results.all.mapValues { "\($0.status) after \(Int($0.seconds * 1000)) ms" })"
+        )
         for (name, r) in results.all.sorted(by: { $0.key < $1.key }) {
             // Either acknowledged, or the server went away: never a refusal.
             #expect([0, 69, 75].contains(r.status), "\(name): \(r)")
         }
         if maxConnected >= 3 {
             // OPERATIONS.md: on SIGTERM the server lets requests in flight finish.
-            #expect(results.all.values.allSatisfy { $0.status == 0 } && storedAtExit == 3,
-                    "pushes in flight when SIGTERM came are completed and acknowledged:\n\(server.output())")
+            #expect(
+                results.all.values.allSatisfy { $0.status == 0 } && storedAtExit == 3,
+                "pushes in flight when SIGTERM came are completed and acknowledged:\n\(server.output())")
         }
 
         try server.start()

@@ -21,7 +21,9 @@ import Testing
         let expected = try String(contentsOfFile: Self.fixture("wave1-library.jsonl"), encoding: .utf8)
         #expect(try laptop.export() == expected)
         let conflicts = try JSONSerialization.jsonObject(with: Data(try laptop.conflicts().utf8)) as? NSDictionary
-        let expectedConflicts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("wave1-library.conflicts.json")))) as? NSDictionary
+        let expectedConflicts =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("wave1-library.conflicts.json"))))
+            as? NSDictionary
         #expect(conflicts == expectedConflicts)
         // Re-exported by this version (format 2) and applied again elsewhere: still the same library.
         let again = Laptop(dir.path("again.sqlite"))
@@ -38,7 +40,9 @@ import Testing
         let expected = try String(contentsOfFile: Self.fixture("wave1-library.jsonl"), encoding: .utf8)
         #expect(try laptop.export() == expected)
         let conflicts = try JSONSerialization.jsonObject(with: Data(try laptop.conflicts().utf8)) as? NSDictionary
-        let expectedConflicts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("wave1-library.conflicts.json")))) as? NSDictionary
+        let expectedConflicts =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("wave1-library.conflicts.json"))))
+            as? NSDictionary
         #expect(conflicts == expectedConflicts)
         // The migrated op log is the source of truth: rebuilding from it changes nothing.
         #expect(try laptop.ok("doctor", "--rebuild").contains("state unchanged"))

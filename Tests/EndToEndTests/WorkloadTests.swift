@@ -1,5 +1,5 @@
-import Foundation
 import BenchKit
+import Foundation
 import SyncModel
 import SyncStore
 import SyncWire
@@ -47,7 +47,9 @@ struct WorkloadTests {
             let report = try other.applyChangesets(Array(try Data(contentsOf: baseFile)))
             #expect(report.applied == baseExport.ops)
         }
-        print("[workload] base: import \(imported.ops) ops on A; changeset file \(baseExport.bytes.count) B (\(baseExport.frames) frame(s), \(baseExport.ops) ops) applied on B and C; \(clock.lap())")
+        print(
+            "[workload] base: import \(imported.ops) ops on A; changeset file \(baseExport.bytes.count) B (\(baseExport.frames) frame(s), \(baseExport.ops) ops) applied on B and C; \(clock.lap())"
+        )
 
         // Offline streams, each on its own replica.
         let afterBase = try a.versionVector()
@@ -130,9 +132,13 @@ struct WorkloadTests {
             let store = stores[name]!
             let ops = try store.ops(since: afterBase, replica: store.replica)
             let size = ChangesetSize.marginalBytes(of: Set(reports[name]!.spliceOps), in: ops)
-            print("[workload] stream \(name): \(ops.count) ops = \(size.with) B compressed; without its \(reports[name]!.bodySplices) whole-body splice ops \(size.without) B (splices cost \(size.with - size.without) B for \(reports[name]!.spliceInsertedBytes) B inserted)")
+            print(
+                "[workload] stream \(name): \(ops.count) ops = \(size.with) B compressed; without its \(reports[name]!.bodySplices) whole-body splice ops \(size.without) B (splices cost \(size.with - size.without) B for \(reports[name]!.spliceInsertedBytes) B inserted)"
+            )
         }
-        print("[workload] splices: \(count) body.splice ops insert \(ins) B and delete \(del) B; as whole-body LWW they write \(bodies) B of body text = \(opBytes) B of encoded ops (\(frameBytes) B as single-op zlib frames)")
+        print(
+            "[workload] splices: \(count) body.splice ops insert \(ins) B and delete \(del) B; as whole-body LWW they write \(bodies) B of body text = \(opBytes) B of encoded ops (\(frameBytes) B as single-op zlib frames)"
+        )
     }
 
     // MARK: b) `synccli import` of 2,000 articles, through the real binary
@@ -143,8 +149,12 @@ struct WorkloadTests {
         var clock = Stopwatch()
         let workloadURL = try Fixture.generateWorkload(["--n", "2000", "--seed", "42"], in: dir)
         let jsonl = dir.appendingPathComponent("library.jsonl")
-        try Fixture.run("/usr/bin/env", ["python3", Fixture.repoRoot.appendingPathComponent("scripts/workload_to_jsonl.py").path,
-                                         workloadURL.path, "-o", jsonl.path])
+        try Fixture.run(
+            "/usr/bin/env",
+            [
+                "python3", Fixture.repoRoot.appendingPathComponent("scripts/workload_to_jsonl.py").path,
+                workloadURL.path, "-o", jsonl.path,
+            ])
         let lines = try String(contentsOf: jsonl, encoding: .utf8).split(separator: "\n")
         let collections = lines.filter { $0.contains("\"type\":\"collection\"") }.count
         #expect(lines.count - collections == 2000)
@@ -221,7 +231,8 @@ enum Fixture {
     /// Runs the workload generator with `arguments`; returns the JSON file it wrote.
     static func generateWorkload(_ arguments: [String], in dir: URL) throws -> URL {
         let env = ProcessInfo.processInfo.environment
-        let generator = env["ARTICLESYNC_WORKLOAD_PY"].flatMap { $0.isEmpty ? nil : $0 }
+        let generator =
+            env["ARTICLESYNC_WORKLOAD_PY"].flatMap { $0.isEmpty ? nil : $0 }
             ?? repoRoot.appendingPathComponent("scripts/bench/workload.py").path
         var environment = env
         if (env["SEED_ARTICLE"] ?? "").isEmpty {
@@ -276,7 +287,8 @@ enum Fixture {
         let stdout = try Data(contentsOf: outURL)
         guard process.terminationStatus == 0 else {
             let stderr = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
-            throw FixtureError("\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr)")
+            throw FixtureError(
+                "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr)")
         }
         return stdout
     }

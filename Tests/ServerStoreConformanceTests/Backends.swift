@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import ServerStorage
-@testable import ServerStoreSQLite
-import ServiceLifecycle
 import Logging
+import ServerStorage
+import ServiceLifecycle
+
+@testable import ServerStoreSQLite
 
 /// A storage backend under test: how to get a fresh, empty store, and how to make its disk full.
 /// The conformance suite runs every test on every backend of ``Backends/all``; a new backend

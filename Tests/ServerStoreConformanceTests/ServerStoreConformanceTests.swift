@@ -25,8 +25,10 @@ struct ServerStoreConformanceTests {
             try await store.createLibrary(ServerStoreConformanceTests.library)
             var devices: [Device] = []
             for i in 0..<count {
-                devices.append(try await store.enrollDevice(library: library, name: "laptop \(i)", readOnly: false,
-                                                            tokenHash: randomHex(32)))
+                devices.append(
+                    try await store.enrollDevice(
+                        library: library, name: "laptop \(i)", readOnly: false,
+                        tokenHash: randomHex(32)))
             }
             self.devices = devices
             reader = try await store.enrollDevice(library: library, name: "editor", readOnly: true, tokenHash: randomHex(32))
@@ -45,10 +47,12 @@ struct ServerStoreConformanceTests {
     }
 
     static func frame(_ replica: ReplicaID, _ range: ClosedRange<UInt64>) throws -> [UInt8] {
-        try Changeset.encode(range.map { c in
-            Op(id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
-               body: .setAdd(.article("a\(c % 5)"), set: "tags", element: "tag-\(c)"))
-        })
+        try Changeset.encode(
+            range.map { c in
+                Op(
+                    id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
+                    body: .setAdd(.article("a\(c % 5)"), set: "tags", element: "tag-\(c)"))
+            })
     }
 
     @Test(arguments: Backends.all)

@@ -1,9 +1,10 @@
 import Foundation
-@testable import SyncClientKit
 import SyncModel
 import SyncStore
 import TestHarness
 import Testing
+
+@testable import SyncClientKit
 
 /// A server restored from a backup reuses sequence numbers the laptops have already read. The
 /// new epoch, the reset cursor and the ack the server really holds must change together, on every
@@ -19,12 +20,12 @@ import Testing
         let backup = try await server.serve { port in
             let transport = ScriptedTransport(port: port)
             try m.addArticle(ArticleDraft(title: "m1", body: "first"))
-            _ = try await client(for: m, transport: transport).push()                        // seq 1
-            let backup = try server.backup()                                                  // holds seq 1 only
+            _ = try await client(for: m, transport: transport).push()  // seq 1
+            let backup = try server.backup()  // holds seq 1 only
             try m.addArticle(ArticleDraft(title: "m2", body: "second"))
             try m.addArticle(ArticleDraft(title: "m3", body: "third"))
-            _ = try await client(for: m, transport: transport, opsPerChangeset: 1).push()    // seq 2, 3
-            _ = try await client(for: l, transport: transport).pull()                         // L's cursor: 3
+            _ = try await client(for: m, transport: transport, opsPerChangeset: 1).push()  // seq 2, 3
+            _ = try await client(for: l, transport: transport).pull()  // L's cursor: 3
             return backup
         }
         #expect(try l.syncState().cursor == 3)
@@ -33,7 +34,7 @@ import Testing
             let transport = ScriptedTransport(port: port)
             try k.addArticle(ArticleDraft(title: "k1", body: "after the restore"))
             try k.addArticle(ArticleDraft(title: "k2", body: "after the restore, again"))
-            _ = try await client(for: k, transport: transport, opsPerChangeset: 1).push()    // seq 2, 3 again
+            _ = try await client(for: k, transport: transport, opsPerChangeset: 1).push()  // seq 2, 3 again
             // L's first contact with the restored server is a push …
             try l.addArticle(ArticleDraft(title: "l1", body: "from L"))
             _ = try await client(for: l, transport: transport).push()

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
-@testable import SyncClientKit
 import SyncModel
 import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncClientKit
 
 func quietLogger() -> Logger {
     var logger = Logger(label: "test.agent") { _ in SwiftLogNoOpLogHandler() }
@@ -110,7 +111,7 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
             let transport = ScriptedTransport(port: port)
             let a = try laptop("A", token: tokenA, transport: transport), b = try laptop("B", token: tokenB, transport: transport)
             for i in 0..<12 { try a.store.addArticle(ArticleDraft(title: "T\(i)", body: "b\(i)"), tags: ["t"]) }
-            _ = try await a.push() // 24 ops, frames of 3 → 8 frames, pages of 2 frames
+            _ = try await a.push()  // 24 ops, frames of 3 → 8 frames, pages of 2 frames
             transport.latency = 0.2
             let agent = SyncAgent(store: b.store, settings: fastSettings(), logger: quietLogger()) { b }
             let run = Task { await agent.run() }
@@ -164,10 +165,13 @@ struct WaitRecorder: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
         guard message.description.hasPrefix("server unreachable"), let w = metadata?["wait_s"],
-              let value = Double("\(w)") else { return }
+            let value = Double("\(w)")
+        else { return }
         waits.add(value)
     }
 }

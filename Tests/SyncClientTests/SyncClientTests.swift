@@ -1,9 +1,10 @@
 import Foundation
-@testable import SyncClientKit
 import SyncModel
 import SyncStore
 import TestHarness
 import Testing
+
+@testable import SyncClientKit
 
 /// The client's state machine against the real server, in process, over HTTP: exactly-once
 /// pushes, paged pulls, retries, epochs.
@@ -70,7 +71,7 @@ import Testing
             let transport = ScriptedTransport(port: port)
             let a = try laptop("A", token: tokenA, transport: transport), b = try laptop("B", token: tokenB, transport: transport)
             for i in 0..<5 { try a.store.addArticle(ArticleDraft(title: "T\(i)", body: "b\(i)"), tags: ["t"]) }
-            _ = try await a.push() // 10 ops in frames of 3 → 4 frames; pages of 2 frames
+            _ = try await a.push()  // 10 ops in frames of 3 → 4 frames; pages of 2 frames
             // the first page arrives, then the network dies for good
             transport.script([nil, nil, nil], after: 1)
             await #expect(throws: SyncClientError.self) { try await b.pull() }

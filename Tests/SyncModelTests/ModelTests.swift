@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestHarness
+import Testing
+
 @testable import SyncModel
 
 @Suite struct HLCTests {
@@ -60,8 +61,11 @@ import TestHarness
             let r = rng.int(below: replicas.count)
             counters[r] += 1
             let prev = writes.filter { _ in rng.chance(0.3) }.map(\.id)
-            writes.append((OpID(replica: replicas[r], counter: counters[r]), HLC(millis: UInt64(rng.int(0...3))),
-                           .string("v\(rng.int(0...3))"), prev))
+            writes.append(
+                (
+                    OpID(replica: replicas[r], counter: counters[r]), HLC(millis: UInt64(rng.int(0...3))),
+                    .string("v\(rng.int(0...3))"), prev
+                ))
         }
         return writes
     }
@@ -146,7 +150,7 @@ import TestHarness
             let a = OpID(replica: Self.replicas[0], counter: 1), b = OpID(replica: Self.replicas[1], counter: 1)
             set.add("x", id: a); set.add("x", id: b)
             set.remove("x", observed: [a])
-            #expect(set.elements.isEmpty) // the unobserved add b was wrongly removed
+            #expect(set.elements.isEmpty)  // the unobserved add b was wrongly removed
             await Task.detached { #expect(MergeFaults.active.isEmpty) }.value
         }
         #expect(MergeFaults.active.isEmpty)

@@ -3,12 +3,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 @Suite("auth")
 struct AuthTests {
@@ -55,7 +56,9 @@ struct AuthTests {
     }
 
     @Test func `requests over the per-device rate are 429 rate_limited with Retry-After`() async throws {
-        let f = try await Fixture.make { $0.rateLimitPerSecond = 0.5; $0.rateLimitBurst = 3 }
+        let f = try await Fixture.make {
+            $0.rateLimitPerSecond = 0.5; $0.rateLimitBurst = 3
+        }
         try await f.app().test(.router) { client async throws in
             for _ in 0..<3 {
                 #expect(try await client.pull(since: "0", token: f.writer.token).status == .noContent)

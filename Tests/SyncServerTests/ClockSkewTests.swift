@@ -4,12 +4,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 /// Regression tests for the fault suite's findings (scripts/faults, RELIABILITY.md): a laptop
 /// with a clock far ahead must not poison every other laptop's pulls, and a full disk is a clean
@@ -19,10 +20,12 @@ struct ClockSkewTests {
     let replica = ReplicaID(hex: "000102030405060708090a0b0c0d0e0f")!
 
     func stamped(_ millis: UInt64, _ counters: ClosedRange<UInt64>) throws -> [UInt8] {
-        try Changeset.encode(counters.map { c in
-            Op(id: OpID(replica: replica, counter: c), hlc: HLC(millis: millis, counter: UInt16(c)),
-               body: .setAdd(.article("a1"), set: "tags", element: "t\(c)"))
-        })
+        try Changeset.encode(
+            counters.map { c in
+                Op(
+                    id: OpID(replica: replica, counter: c), hlc: HLC(millis: millis, counter: UInt16(c)),
+                    body: .setAdd(.article("a1"), set: "tags", element: "t\(c)"))
+            })
     }
 
     var now: UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
@@ -65,8 +68,9 @@ struct ClockSkewTests {
 
     @Test func `the pure validation refuses the first future op with its id`() throws {
         let ops = (1...3).map { c in
-            Op(id: OpID(replica: replica, counter: UInt64(c)), hlc: HLC(millis: c == 3 ? 10_000_000 : 1000),
-               body: .setAdd(.article("a1"), set: "tags", element: "t"))
+            Op(
+                id: OpID(replica: replica, counter: UInt64(c)), hlc: HLC(millis: c == 3 ? 10_000_000 : 1000),
+                body: .setAdd(.article("a1"), set: "tags", element: "t"))
         }
         let refusal = try #require(PushValidation.clockSkew(ops, nowMillis: 1000, maxClockSkewMillis: 60_000))
         #expect(refusal.code == "clock_skew")
@@ -79,7 +83,7 @@ struct ClockSkewTests {
         let f = try await Fixture.make()
         try await f.store.fillDisk()
         try await f.app().test(.router) { client async throws in
-            let response = try await client.push(try frame(replica, 1...20_000), token: f.writer.token) // needs new pages
+            let response = try await client.push(try frame(replica, 1...20_000), token: f.writer.token)  // needs new pages
             #expect(response.status.code == 507)
             #expect(response.errorCode == "insufficient_storage")
         }

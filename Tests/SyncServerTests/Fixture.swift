@@ -4,12 +4,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 /// A server data directory in a temporary folder, with one library ("newsroom"), a read-write
 /// device, a read-only device, a device of another library, and helpers to build frames and
@@ -25,8 +26,10 @@ final class Fixture: Sendable {
     let reader: Enrolled
     let outsider: Enrolled
 
-    init(dir: String, store: SQLiteServerStore, config: ServerConfig, writer: Enrolled, writer2: Enrolled,
-         reader: Enrolled, outsider: Enrolled) {
+    init(
+        dir: String, store: SQLiteServerStore, config: ServerConfig, writer: Enrolled, writer2: Enrolled,
+        reader: Enrolled, outsider: Enrolled
+    ) {
         self.dir = dir
         self.store = store
         self.config = config
@@ -58,10 +61,11 @@ final class Fixture: Sendable {
             let device = try await store.enrollDevice(library: library, name: name, readOnly: readOnly, tokenHash: token.hash)
             return Enrolled(token: token.value, device: device)
         }
-        return Fixture(dir: dir, store: store, config: config,
-                       writer: try await enroll(library, "laptop"), writer2: try await enroll(library, "desk"),
-                       reader: try await enroll(library, "editor", readOnly: true),
-                       outsider: try await enroll("archive", "archivist"))
+        return Fixture(
+            dir: dir, store: store, config: config,
+            writer: try await enroll(library, "laptop"), writer2: try await enroll(library, "desk"),
+            reader: try await enroll(library, "editor", readOnly: true),
+            outsider: try await enroll("archive", "archivist"))
     }
 
     func app() -> some ApplicationProtocol {
@@ -83,8 +87,9 @@ final class Fixture: Sendable {
 
 func ops(_ replica: ReplicaID, _ counters: ClosedRange<UInt64>) -> [Op] {
     counters.map { c in
-        Op(id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
-           body: .setAdd(.article("a\(c % 7)"), set: "tags", element: "tag-\(c)"))
+        Op(
+            id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
+            body: .setAdd(.article("a\(c % 7)"), set: "tags", element: "tag-\(c)"))
     }
 }
 
@@ -103,16 +108,21 @@ func headers(token: String?, contentType: String? = PushRoute.mediaType, accept:
 }
 
 extension TestClientProtocol {
-    func push(_ bytes: [UInt8], token: String?, library: String = Fixture.library,
-              contentType: String? = PushRoute.mediaType) async throws -> TestResponse {
-        try await executeRequest(uri: "/v1/libraries/\(library)/changesets", method: .post,
-                                 headers: headers(token: token, contentType: contentType),
-                                 body: ByteBuffer(bytes: bytes))
+    func push(
+        _ bytes: [UInt8], token: String?, library: String = Fixture.library,
+        contentType: String? = PushRoute.mediaType
+    ) async throws -> TestResponse {
+        try await executeRequest(
+            uri: "/v1/libraries/\(library)/changesets", method: .post,
+            headers: headers(token: token, contentType: contentType),
+            body: ByteBuffer(bytes: bytes))
     }
 
     /// A pull as this version's client makes it (`accept`: what it says it reads).
-    func pull(since: String, limit: String? = nil, token: String?, library: String = Fixture.library,
-              accept: String? = SyncAPI.accept) async throws -> TestResponse {
+    func pull(
+        since: String, limit: String? = nil, token: String?, library: String = Fixture.library,
+        accept: String? = SyncAPI.accept
+    ) async throws -> TestResponse {
         var uri = "/v1/libraries/\(library)/changes?since=\(since)"
         if let limit { uri += "&limit=\(limit)" }
         return try await executeRequest(uri: uri, method: .get, headers: headers(token: token, contentType: nil, accept: accept), body: nil)

@@ -4,12 +4,13 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 /// Collects every log line with its metadata, rendered as text.
 final class CapturedLogs: @unchecked Sendable {

@@ -3,12 +3,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 @Suite("operations")
 struct OperationsTests {
@@ -83,22 +84,22 @@ struct OperationsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let kv = dir + "/server.conf"
         try """
-            # comment
-            data = /srv/from-file
-            port = 9000
-            host = "0.0.0.0"
-            rate_limit_burst = 7
-            max_body_bytes = 1_048_576
-            """.write(toFile: kv, atomically: true, encoding: .utf8)
+        # comment
+        data = /srv/from-file
+        port = 9000
+        host = "0.0.0.0"
+        rate_limit_burst = 7
+        max_body_bytes = 1_048_576
+        """.write(toFile: kv, atomically: true, encoding: .utf8)
         let serve = try Serve.parse(["--config", kv, "--port", "9100"])
         let config = try serve.resolvedConfig(environment: ["ARTICLESYNC_HOST": "10.0.0.1", "ARTICLESYNC_RATE_LIMIT_PER_SECOND": "3"])
         #expect(config.dataDirectory == "/srv/from-file")
-        #expect(config.port == 9100)           // flag over file
-        #expect(config.host == "10.0.0.1")     // environment over file
-        #expect(config.rateLimitBurst == 7)    // file over default
+        #expect(config.port == 9100)  // flag over file
+        #expect(config.host == "10.0.0.1")  // environment over file
+        #expect(config.rateLimitBurst == 7)  // file over default
         #expect(config.rateLimitPerSecond == 3)
         #expect(config.maxBodyBytes == 1 << 20)
-        #expect(config.idleTimeoutSeconds == 60) // default
+        #expect(config.idleTimeoutSeconds == 60)  // default
 
         let json = dir + "/server.json"
         try #"{"data": "/srv/json", "port": 8181, "max_connections": 10}"#.write(toFile: json, atomically: true, encoding: .utf8)

@@ -3,12 +3,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 @Suite("pull")
 struct PullTests {

@@ -3,12 +3,13 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
-@testable import SyncServerCommands
 import SyncModel
-@testable import SyncServerKit
 import SyncWire
 import Testing
+
+@testable import ServerStoreSQLite
+@testable import SyncServerCommands
+@testable import SyncServerKit
 
 @Suite("push")
 struct PushTests {
@@ -142,10 +143,12 @@ struct PushRefusalTests {
     let replica = ReplicaID(hex: "000102030405060708090a0b0c0d0e0f")!
 
     /// Pushes 1…3 first, then sends `request`, then checks status, code and that nothing moved.
-    func expectRefused(_ status: HTTPResponse.Status, _ code: String,
-                       configure: (inout ServerConfig) -> Void = { _ in },
-                       _ request: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> TestResponse) async throws {
-        let f = try await Fixture.make(configure)
+    func expectRefused(
+        _ status: HTTPResponse.Status, _ code: String, fixture: Fixture? = nil,
+        _ request: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> TestResponse
+    ) async throws {
+        let f: Fixture
+        if let fixture { f = fixture } else { f = try await Fixture.make() }
         let replica = self.replica
         try await f.app().test(.router) { client async throws in
             #expect(try await client.push(try frame(replica, 1...3), token: f.writer.token).status == .ok)
@@ -212,10 +215,11 @@ struct PushRefusalTests {
     }
 
     @Test func `a body over the cap is 413 too_large`() async throws {
-        try await expectRefused(.contentTooLarge, "too_large", configure: { $0.maxBodyBytes = 4096 }) { client, f in
+        try await expectRefused(.contentTooLarge, "too_large", fixture: try await Fixture.make { $0.maxBodyBytes = 4096 }) { client, f in
             let big = (UInt64(4)...2000).map { c in
-                Op(id: OpID(replica: self.replica, counter: c), hlc: HLC(millis: c),
-                   body: .setAdd(.article(UUID().uuidString), set: "tags", element: UUID().uuidString))
+                Op(
+                    id: OpID(replica: self.replica, counter: c), hlc: HLC(millis: c),
+                    body: .setAdd(.article(UUID().uuidString), set: "tags", element: UUID().uuidString))
             }
             let bytes = try Changeset.encode(big)
             #expect(bytes.count > 4096)
@@ -226,21 +230,21 @@ struct PushRefusalTests {
     @Test func `a decompression bomb declaring a huge payload is 413 too_large`() async throws {
         try await expectRefused(.contentTooLarge, "too_large") { client, f in
             var bytes = try frame(self.replica, 4...5)
-            bytes.replaceSubrange(44..<48, with: [0xFF, 0xFF, 0xFF, 0xF0]) // declared uncompressed length ~4 GiB
+            bytes.replaceSubrange(44..<48, with: [0xFF, 0xFF, 0xFF, 0xF0])  // declared uncompressed length ~4 GiB
             return try await client.push(bytes, token: f.writer.token)
         }
     }
 
     @Test func `a frame over the inflate ratio is 413 too_large`() async throws {
-        try await expectRefused(.contentTooLarge, "too_large", configure: { $0.maxInflateRatio = 20 }) { client, f in
+        try await expectRefused(.contentTooLarge, "too_large", fixture: try await Fixture.make { $0.maxInflateRatio = 20 }) { client, f in
             var bytes = try frame(self.replica, 4...5)
-            bytes.replaceSubrange(44..<48, with: [0x00, 0x10, 0x00, 0x00]) // 1 MiB from a ~50-byte body
+            bytes.replaceSubrange(44..<48, with: [0x00, 0x10, 0x00, 0x00])  // 1 MiB from a ~50-byte body
             return try await client.push(bytes, token: f.writer.token)
         }
     }
 
     @Test func `a frame over the ops limit is 413 too_large`() async throws {
-        try await expectRefused(.contentTooLarge, "too_large", configure: { $0.maxOpsPerChangeset = 10 }) { client, f in
+        try await expectRefused(.contentTooLarge, "too_large", fixture: try await Fixture.make { $0.maxOpsPerChangeset = 10 }) { client, f in
             try await client.push(try frame(self.replica, 4...20), token: f.writer.token)
         }
     }

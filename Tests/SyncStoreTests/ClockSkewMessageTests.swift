@@ -1,9 +1,10 @@
 import Foundation
 import SyncModel
-@testable import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncStore
 
 /// Regression (fault suite, clock-skew phase): a laptop whose clock is an hour BEHIND refused a
 /// pull saying "the clock of replica <other> is wrong" — blaming a laptop with a correct clock.
@@ -12,7 +13,7 @@ import Testing
 struct ClockSkewMessageTests {
     @Test func `a refusal of future ops says this laptop's clock may be behind`() throws {
         let slow = TestClock()
-        slow.advance(-3_600_000) // an hour behind
+        slow.advance(-3_600_000)  // an hour behind
         let a = try temporaryStore(name: "A")
         let b = try temporaryStore(name: "B", now: slow.closure)
         try a.addArticle(ArticleDraft(title: "T", body: "b"))

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
-@testable import SyncModel
-@testable import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncModel
+@testable import SyncStore
 
 // Property tests for DESIGN section 2, rules 1-4: random op scripts on 3-5 replicas with skewed
 // clocks, random partial / reordered / duplicated / dropped deliveries, then a full exchange.
@@ -86,7 +87,7 @@ struct Schedule {
         var made: [(ReplicaID, URL)] = []
         for i in 0..<5 {
             let url = dir.appendingPathComponent("t\(i).sqlite")
-            let replica = try! Store.create(at: url.path, name: "t\(i)").replica // closed again on release
+            let replica = try! Store.create(at: url.path, name: "t\(i)").replica  // closed again on release
             made.append((replica, url))
         }
         made.sort { $0.0 < $1.0 }
@@ -116,14 +117,14 @@ struct Schedule {
         }
     }
 
-
     /// Some laptops capture articles (the same story on several of them, offline), then usually
     /// everyone syncs, so the random steps that follow work concurrently on shared articles.
     mutating func prologue() throws {
         for r in stores.indices where rng.chance(0.6) {
             let k = rng.int(below: Self.articleCount)
-            try stores[r].addArticle(articleDraft(k, replica: r, variant: rng.int(below: 3)),
-                                     tags: rng.chance(0.5) ? [rng.pick(Self.tagPool)!] : [])
+            try stores[r].addArticle(
+                articleDraft(k, replica: r, variant: rng.int(below: 3)),
+                tags: rng.chance(0.5) ? [rng.pick(Self.tagPool)!] : [])
             trace.append("r\(r) capture a\(k)")
         }
         if rng.chance(0.75) {
@@ -163,10 +164,13 @@ struct Schedule {
             // No URL: the id comes from the text, so the same text captured twice is one article.
             return ArticleDraft(title: "Field notes", body: "alpha beta gamma delta notes")
         }
-        let urls = ["https://example.com/story/\(k)", "HTTPS://Example.com/story/\(k)/?utm_source=rss",
-                    "https://example.com/story/\(k)#top"]
-        return ArticleDraft(url: urls[variant % urls.count], title: "Story \(k) by r\(replica)",
-                            summary: "lead \(k)", body: "alpha beta gamma delta \(k) r\(replica)")
+        let urls = [
+            "https://example.com/story/\(k)", "HTTPS://Example.com/story/\(k)/?utm_source=rss",
+            "https://example.com/story/\(k)#top",
+        ]
+        return ArticleDraft(
+            url: urls[variant % urls.count], title: "Story \(k) by r\(replica)",
+            summary: "lead \(k)", body: "alpha beta gamma delta \(k) r\(replica)")
     }
 
     func articleID(_ k: Int) -> String { articleDraft(k, replica: 0, variant: 0).id }
@@ -294,8 +298,9 @@ struct Schedule {
 
     func members(of collection: String, in store: Store) throws -> [String] {
         try store.read { db in
-            try String.fetchAll(db, sql: "SELECT article FROM memberships WHERE collection = ? ORDER BY article",
-                                arguments: [collection])
+            try String.fetchAll(
+                db, sql: "SELECT article FROM memberships WHERE collection = ? ORDER BY article",
+                arguments: [collection])
         }
     }
 
@@ -452,8 +457,10 @@ enum Oracle {
             let name = "\(key.kind.name) \(key.entity) \(key.field)"
             let seen = Set(ws.flatMap { w in w.prev.filter { $0 != w.op.id } })
             let listedLosers = actualConflicts[name]?.losers ?? []
-            for w in ws where w.op.id != winner.op.id && !seen.contains(w.op.id) && w.value != winner.value
-                && !Oracle.provenance.contains(key.field) && !listedLosers.contains(opRef(w.op.id)) {
+            for w in ws
+            where w.op.id != winner.op.id && !seen.contains(w.op.id) && w.value != winner.value
+                && !Oracle.provenance.contains(key.field) && !listedLosers.contains(opRef(w.op.id))
+            {
                 problems.append("LOST: write \(w.op.id) (\(w.value)) of \(name): not the winner, not seen by any write, not a listed conflict")
             }
             let register = registers[key]!
@@ -461,8 +468,10 @@ enum Oracle {
                 problems.append("\(name): store winner \(register.winner?.id.description ?? "none") ≠ expected \(winner.op.id)")
             }
         }
-        for (name, expected) in expectedConflicts where actualConflicts[name]?.current != expected.current
-            || actualConflicts[name]?.losers != expected.losers {
+        for (name, expected) in expectedConflicts
+        where actualConflicts[name]?.current != expected.current
+            || actualConflicts[name]?.losers != expected.losers
+        {
             problems.append("conflict \(name): listed \(actualConflicts[name].map { "\($0)" } ?? "nothing"), expected \(expected)")
         }
         for name in actualConflicts.keys where expectedConflicts[name] == nil {
@@ -485,11 +494,13 @@ enum Oracle {
         // Materialized rows.
         let rows = try store.read { db in
             func fetch(_ sql: String) throws -> [Record] { try Row.fetchAll(db, sql: sql).map(Record.init) }
-            return (articles: try fetch("SELECT * FROM articles ORDER BY id"),
-                    tags: try fetch("SELECT article, tag FROM tags ORDER BY article, tag"),
-                    collections: try fetch("SELECT * FROM collections ORDER BY id"),
-                    members: try fetch("SELECT collection, article FROM memberships ORDER BY collection, article"),
-                    annotations: try fetch("SELECT * FROM annotations ORDER BY id"))
+            return (
+                articles: try fetch("SELECT * FROM articles ORDER BY id"),
+                tags: try fetch("SELECT article, tag FROM tags ORDER BY article, tag"),
+                collections: try fetch("SELECT * FROM collections ORDER BY id"),
+                members: try fetch("SELECT collection, article FROM memberships ORDER BY collection, article"),
+                annotations: try fetch("SELECT * FROM annotations ORDER BY id")
+            )
         }
         var tagRows: [String: [String]] = [:]
         for row in rows.tags { tagRows[row.string("article") ?? "", default: []].append(row.string("tag") ?? "") }
@@ -553,7 +564,9 @@ enum Oracle {
         // Annotations are never lost: removed ones stay, flagged.
         let annotationKeys = writes.keys.filter { $0.kind == .annotation && $0.field == "kind" }
         let annotationRows = Dictionary(uniqueKeysWithValues: rows.annotations.map { ($0.string("id") ?? "", $0) })
-        if annotationRows.count != annotationKeys.count { problems.append("\(annotationRows.count) annotation rows for \(annotationKeys.count) created") }
+        if annotationRows.count != annotationKeys.count {
+            problems.append("\(annotationRows.count) annotation rows for \(annotationKeys.count) created")
+        }
         for key in annotationKeys {
             guard let row = annotationRows[key.entity] else { problems.append("LOST: annotation \(key.entity)"); continue }
             if (row.string("article") ?? "") != key.parent { problems.append("annotation \(key.entity) moved article") }
@@ -593,10 +606,12 @@ enum Oracle {
 
     @Test(arguments: 0..<cases)
     func `random schedules on 3-5 replicas converge and lose nothing`(chunk: Int) {
-        let seeds: [UInt64] = Self.replaySeed.map { chunk == 0 ? [$0] : [] }
+        let seeds: [UInt64] =
+            Self.replaySeed.map { chunk == 0 ? [$0] : [] }
             ?? (0..<Self.seedsPerCase).map { Self.firstSeed + UInt64(chunk * Self.seedsPerCase + $0) }
         for (seed, problems) in Self.failures(seeds: seeds, stopAtFirst: true) {
-            Issue.record("""
+            Issue.record(
+                """
                 convergence property failed for seed \(seed) (replay: CONVERGENCE_SEED=\(seed) swift test --filter ConvergenceTests):
                 \(problems.prefix(12).joined(separator: "\n"))
                 """)
@@ -604,8 +619,10 @@ enum Oracle {
     }
 
     /// The property has teeth: with a deliberately broken merge rule some schedule must fail.
-    @Test(arguments: [("remove-wins tags", MergeFaults.Kinds.removeWins),
-                      ("LWW without replica tie-break", MergeFaults.Kinds.lwwNoReplicaTieBreak)])
+    @Test(arguments: [
+        ("remove-wins tags", MergeFaults.Kinds.removeWins),
+        ("LWW without replica tie-break", MergeFaults.Kinds.lwwNoReplicaTieBreak),
+    ])
     func `a broken merge rule is caught`(name: String, fault: MergeFaults.Kinds) {
         let seeds = (0..<UInt64(100)).map { 0xBAD_0000 + $0 }
         let failed = MergeFaults.$active.withValue(fault) { Self.failures(seeds: seeds, stopAtFirst: false) }
@@ -627,9 +644,10 @@ extension Store {
     /// The ids of the ops this store holds (cheaper than decoding them).
     func heldOps() throws -> Set<OpID> {
         try read { db in
-            Set(try Row.fetchAll(db, sql: "SELECT replica, counter FROM ops").map {
-                OpID(replica: ReplicaID(bytes: Array($0["replica"] as Data))!, counter: UInt64($0["counter"] as Int64))
-            })
+            Set(
+                try Row.fetchAll(db, sql: "SELECT replica, counter FROM ops").map {
+                    OpID(replica: ReplicaID(bytes: Array($0["replica"] as Data))!, counter: UInt64($0["counter"] as Int64))
+                })
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import SyncModel
-@testable import SyncStore
 import TestHarness
 import Testing
+
+@testable import SyncStore
 
 /// The field tables (SyncModel, `Fields.swift`) are the one list of fields: the frozen schema
 /// migrations must have created exactly their columns, and the rules read them.

@@ -1,9 +1,10 @@
 import Foundation
 import SyncModel
-@testable import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncStore
 
 /// A store must compute the same state from the same ops whether or not it knows every op kind
 /// in them: ops of a kind it does not know are stored, relayed byte for byte, filed under the
@@ -41,8 +42,10 @@ import Testing
         var newer = NewerReplica(now: Store.systemClock())
         let future = [
             newer.op(.unknown(kind: 200, entity: .article(id), payload: [0x81, 0x01]), work: true),
-            newer.op(.assign(EntityRef(EntityRef.Kind(rawValue: 9), "bm-1", parent: other),
-                             [FieldWrite("position", .int(129))]), work: true),
+            newer.op(
+                .assign(
+                    EntityRef(EntityRef.Kind(rawValue: 9), "bm-1", parent: other),
+                    [FieldWrite("position", .int(129))]), work: true),
         ]
 
         // Everyone gets everything, by different routes and in different orders, twice over.
@@ -76,7 +79,7 @@ import Testing
         let work = newer.op(.unknown(kind: 200, entity: .article(id), payload: [7]), work: true)
         try a.merge([work])
         try b.merge(try a.ops())
-        try b.trash(id) // B has seen the reading position: the trash is knowing
+        try b.trash(id)  // B has seen the reading position: the trash is knowing
         try a.merge(try b.ops(since: try a.versionVector()))
         #expect(try a.conflicts().trash.isEmpty && b.conflicts().trash.isEmpty)
         #expect(try a.canonicalDump() == b.canonicalDump())

@@ -1,9 +1,10 @@
 import Foundation
 import SyncModel
-@testable import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncStore
 
 /// A wall clock a test can move, in either direction.
 final class TestClock: @unchecked Sendable {
@@ -22,7 +23,7 @@ final class TestClock: @unchecked Sendable {
         let store = try temporaryStore(now: clock.closure)
         let id = try store.addArticle(ArticleDraft(title: "T", body: "b")).id
         let before = try store.clock()
-        clock.advance(-3_600_000) // an hour back
+        clock.advance(-3_600_000)  // an hour back
         try store.editArticle(id, [(ArticleFields.title, "T2")])
         let after = try store.clock()
         #expect(after > before)
@@ -33,7 +34,7 @@ final class TestClock: @unchecked Sendable {
 
     @Test func `receiving a remote op advances the clock past it`() throws {
         let clockA = TestClock(), clockB = TestClock()
-        clockA.advance(5 * 60_000) // A runs five minutes fast, within the skew bound
+        clockA.advance(5 * 60_000)  // A runs five minutes fast, within the skew bound
         let a = try temporaryStore(name: "A", now: clockA.closure)
         let b = try temporaryStore(name: "B", now: clockB.closure)
         try a.addArticle(ArticleDraft(title: "T", body: "b"))
@@ -45,7 +46,7 @@ final class TestClock: @unchecked Sendable {
 
     @Test func `ops stamped too far in the future are refused and nothing is applied`() throws {
         let fast = TestClock()
-        fast.advance(24 * 3_600_000) // a day ahead
+        fast.advance(24 * 3_600_000)  // a day ahead
         let a = try temporaryStore(name: "A", now: fast.closure)
         let b = try temporaryStore(name: "B")
         try a.addArticle(ArticleDraft(title: "T", body: "b"))
@@ -111,6 +112,6 @@ final class TestClock: @unchecked Sendable {
         let merged = try a.article(idA)
         #expect(merged.tags == ["a", "b"])
         #expect(merged.annotations.count == 2)
-        #expect(try a.conflicts().count == 0) // captured_at/by differ, but that is provenance, not a conflict
+        #expect(try a.conflicts().count == 0)  // captured_at/by differ, but that is provenance, not a conflict
     }
 }

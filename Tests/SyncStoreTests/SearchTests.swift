@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 import SyncModel
-@testable import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncStore
 
 /// An in-memory FTS5 index of the seed article, one row per paragraph (rowid = line number),
 /// plus two synthetic rows for what the article lacks (Latin accents, presentation forms).
@@ -19,7 +20,8 @@ private struct SeedIndex {
     init() throws {
         var documents = Self.synthetic
         for (index, line) in try seedArticle()
-            .split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            .split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty
+        {
             documents[Int64(index + 1)] = String(line)
         }
         var config = Configuration()
@@ -38,8 +40,9 @@ private struct SeedIndex {
     func search(_ userQuery: String) throws -> [Int64] {
         guard let expression = ArabicSearchQuery.matchExpression(userQuery) else { return [] }
         return try dbQueue.read { db in
-            try Int64.fetchAll(db, sql: "SELECT rowid FROM paragraph WHERE paragraph MATCH ? ORDER BY rank",
-                               arguments: [expression])
+            try Int64.fetchAll(
+                db, sql: "SELECT rowid FROM paragraph WHERE paragraph MATCH ? ORDER BY rank",
+                arguments: [expression])
         }
     }
 
@@ -103,8 +106,8 @@ private let searchCases: [ArabicSearchCase] = [
 
 @Suite("Arabic full-text search")
 struct SearchTests {
-    @Test("query finds its spelling variants and nothing unrelated", arguments: searchCases)
-    func searchCase(_ c: ArabicSearchCase) throws {
+    @Test(arguments: searchCases)
+    func `query finds its spelling variants and nothing unrelated`(_ c: ArabicSearchCase) throws {
         let index = try SeedIndex()
         let found = Set(try index.search(c.query))
         if c.finds.isEmpty && c.excludes.isEmpty { #expect(found.isEmpty) }
@@ -120,33 +123,31 @@ struct SearchTests {
         }
     }
 
-    @Test("fold removes orthographic noise", arguments: [
+    @Test(arguments: [
         ("غَزَّة", "غزه"), ("غـــزة", "غزه"), ("أإآٱا", "ااااا"), ("مستشفى", "مستشفي"),
         ("٢٠٢٤ ۱۹", "2024 19"), ("Café ÉTÉ Ünïcode", "cafe ete unicode"), ("ﻏﺰﺓ", "غزه"),
         ("ﷲ", "الله"), ("الْقُرْآنُ", "القران"), ("مسؤول", "مسؤول"), ("e\u{301}", "e"), ("ＧＡＺＡ", "gaza"),
     ])
-    func fold(_ input: String, _ expected: String) {
+    func `fold removes orthographic noise`(_ input: String, _ expected: String) {
         #expect(ArabicNormalizer.fold(input) == expected)
     }
 
-    @Test("stem strips one clitic prefix, never below three letters", arguments: [
+    @Test(arguments: [
         ("بغزه", "غزه"), ("الاحتلال", "احتلال"), ("وقال", "قال"), ("والمقاومه", "مقاومه"),
         ("للمقاومه", "مقاومه"), ("كالعاده", "عاده"), ("فالقوات", "قوات"), ("بالله", "الله"),
         ("الله", "الله"), ("الذي", "الذي"), ("وقت", "وقت"), ("بيت", "بيت"), ("لها", "لها"), ("غزه", "غزه"),
     ])
-    func stem(_ input: String, _ expected: String) {
+    func `stem strips one clitic prefix, never below three letters`(_ input: String, _ expected: String) {
         #expect(ArabicNormalizer.stem(input) == expected)
     }
 
-    @Test("searchKey folds then stems")
-    func searchKey() {
+    @Test func `searchKey folds then stems`() {
         #expect(ArabicNormalizer.searchKey("وَالْمُقَاوَمَةُ") == "مقاومه")
         #expect(ArabicNormalizer.searchKey("بغزّة") == ArabicNormalizer.searchKey("غزة"))
         #expect(ArabicNormalizer.searchKey("ـــ") == "")
     }
 
-    @Test("the tokenizer keeps a diacritized word whole and emits its search key")
-    func tokenizerTokens() throws {
+    @Test func `the tokenizer keeps a diacritized word whole and emits its search key`() throws {
         let dbQueue = try DatabaseQueue()
         try dbQueue.read { db in
             db.add(tokenizer: ArabicTokenizer.self)
@@ -159,18 +160,18 @@ struct SearchTests {
         }
     }
 
-    @Test("FTS5 folds raw MATCH queries through the tokenizer, without the helper")
-    func queriesAreFoldedBySQLite() throws {
+    @Test func `FTS5 folds raw MATCH queries through the tokenizer, without the helper`() throws {
         let index = try SeedIndex()
         let rows = try index.dbQueue.read { db in
             try Int64.fetchSet(db, sql: "SELECT rowid FROM paragraph WHERE paragraph MATCH ?", arguments: ["غَزَّة"])
         }
-        #expect(rows == index.rows(containingWord: "غزّة").union(index.rows(containingWord: "غزة"))
-            .union(index.rows(containingWord: "وغزّة")).union([102]))
+        #expect(
+            rows
+                == index.rows(containingWord: "غزّة").union(index.rows(containingWord: "غزة"))
+                .union(index.rows(containingWord: "وغزّة")).union([102]))
     }
 
-    @Test("matchExpression quotes words and survives hostile input")
-    func matchExpression() throws {
+    @Test func `matchExpression quotes words and survives hostile input`() throws {
         #expect(ArabicSearchQuery.matchExpression("غزّة  الاحتلال") == "\"غزّة\" AND \"الاحتلال\"")
         #expect(ArabicSearchQuery.matchExpression("body:غزة*") == "\"body\" AND \"غزة\"")
         for empty in ["", "   ", "\"(*)\"", "!!! ، ؟", "ـــ", "\u{064E}\u{0651}"] {
@@ -182,8 +183,7 @@ struct SearchTests {
         }
     }
 
-    @Test("bm25 ranks the paragraph with more (folded) hits first")
-    func bm25Ranking() throws {
+    @Test func `bm25 ranks the paragraph with more (folded) hits first`() throws {
         var config = Configuration()
         config.registerArabicTokenizer()
         let dbQueue = try DatabaseQueue(configuration: config)
@@ -193,27 +193,32 @@ struct SearchTests {
                 t.column("body")
             }
             // Same length (8 words); row 2 mentions Gaza three times, in three spellings.
-            try db.execute(sql: "INSERT INTO note(rowid, body) VALUES (1, ?), (2, ?), (3, ?)", arguments: [
-                "وصل المراسل إلى غزة صباح اليوم بعد انتظار",
-                "غزّة تنتظر ويقول الناس بغزة إن غزه صامدة",
-                "وصل المراسل إلى رفح صباح اليوم بعد انتظار",
-            ])
-            return try Row.fetchAll(db, sql: """
-                SELECT rowid, bm25(note) AS score FROM note WHERE note MATCH ? ORDER BY bm25(note)
-                """, arguments: [ArabicSearchQuery.matchExpression("غزة")])
+            try db.execute(
+                sql: "INSERT INTO note(rowid, body) VALUES (1, ?), (2, ?), (3, ?)",
+                arguments: [
+                    "وصل المراسل إلى غزة صباح اليوم بعد انتظار",
+                    "غزّة تنتظر ويقول الناس بغزة إن غزه صامدة",
+                    "وصل المراسل إلى رفح صباح اليوم بعد انتظار",
+                ])
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, bm25(note) AS score FROM note WHERE note MATCH ? ORDER BY bm25(note)
+                    """, arguments: [ArabicSearchQuery.matchExpression("غزة")])
         }
         try #require(ranked.map { $0["rowid"] as Int64 } == [2, 1])
         #expect((ranked[0]["score"] as Double) < (ranked[1]["score"] as Double))  // lower is better
     }
 
-    @Test("snippet highlights the word as the author spelled it")
-    func snippetHighlight() throws {
+    @Test func `snippet highlights the word as the author spelled it`() throws {
         let index = try SeedIndex()
         let snippets = try index.dbQueue.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT snippet(paragraph, -1, '[', ']', '…', 10) FROM paragraph
-                WHERE paragraph MATCH ? AND rowid IN (1, 3, 18) ORDER BY rowid
-                """, arguments: [ArabicSearchQuery.matchExpression("بغزة")])
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT snippet(paragraph, -1, '[', ']', '…', 10) FROM paragraph
+                    WHERE paragraph MATCH ? AND rowid IN (1, 3, 18) ORDER BY rowid
+                    """, arguments: [ArabicSearchQuery.matchExpression("بغزة")])
         }
         try #require(snippets.count == 3)
         #expect(snippets[0].contains("[غزة]"))
@@ -221,8 +226,7 @@ struct SearchTests {
         #expect(snippets[2].contains("[وغزّة]"))  // the whole original word, clitic included
     }
 
-    @Test("tokenize='arabic' with arguments is rejected rather than silently rewrapped")
-    func rejectsArguments() throws {
+    @Test func `tokenize='arabic' with arguments is rejected rather than silently rewrapped`() throws {
         var config = Configuration()
         config.registerArabicTokenizer()
         let dbQueue = try DatabaseQueue(configuration: config)

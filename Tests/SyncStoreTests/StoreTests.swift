@@ -1,9 +1,10 @@
 import Foundation
 import SyncModel
-@testable import SyncStore
 import SyncWire
 import TestHarness
 import Testing
+
+@testable import SyncStore
 
 @Suite struct StoreTests {
     @Test func `an added article can be read back with tags and highlights`() throws {
@@ -11,8 +12,9 @@ import Testing
         let text = try seedArticle()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let (id, created) = try store.addArticle(
-            ArticleDraft(url: "https://www.almayadeen.net/news/1?utm_source=x", title: lines[0], summary: lines[1],
-                         body: lines.dropFirst(2).joined(separator: "\n")), tags: ["غزة", "Breaking"])
+            ArticleDraft(
+                url: "https://www.almayadeen.net/news/1?utm_source=x", title: lines[0], summary: lines[1],
+                body: lines.dropFirst(2).joined(separator: "\n")), tags: ["غزة", "Breaking"])
         #expect(created)
         let h = try store.highlight(article: id, .quote("مخيم المغازي", occurrence: 1), note: "تحقق من المصدر")
         let article = try store.article(id)
@@ -56,8 +58,9 @@ import Testing
     @Test func `ops of a kind from a newer format are stored and passed on, not dropped`() throws {
         let a = try temporaryStore(name: "A"), b = try temporaryStore(name: "B")
         let future = ReplicaID.random()
-        let unknown = Op(id: OpID(replica: future, counter: 1), hlc: HLC(millis: Store.systemClock()),
-                         body: .unknown(kind: 42, entity: .article("a-future"), payload: [1, 2, 3, 0xff]), countsAsWork: true)
+        let unknown = Op(
+            id: OpID(replica: future, counter: 1), hlc: HLC(millis: Store.systemClock()),
+            body: .unknown(kind: 42, entity: .article("a-future"), payload: [1, 2, 3, 0xff]), countsAsWork: true)
         let report = try a.applyChangesets(try Changeset.encode([unknown]))
         #expect(report.applied == 1)
         #expect(try a.versionVector()[future] == 1)

@@ -1,9 +1,10 @@
-import Foundation
 import CZlib
+import Foundation
 import SyncModel
 import TestHarness
-@testable import SyncWire
 import Testing
+
+@testable import SyncWire
 
 /// Ops and hand-made frames for the changeset tests (RNG: `SeededRandom` in Support/).
 enum ChangesetFixture {
@@ -15,12 +16,14 @@ enum ChangesetFixture {
     static func everyKind(_ r: ReplicaID = a, from first: UInt64 = 1) -> [Op] {
         let article = EntityRef.article("2f1c9a4e-8d3b-4c7a-9e51-6b0d2a7f3c18")
         let bodies: [OpBody] = [
-            .assign(article, [
-                FieldWrite("title", .string("غزة: مفاوضات وقف إطلاق النار"), prev: [OpID(replica: b, counter: 7)]),
-                FieldWrite("summary", .null), FieldWrite("starred", .bool(true)), FieldWrite("trashed", .bool(false)),
-                FieldWrite("published_at", .int(1_718_000_000_000)), FieldWrite("min", .int(.min)),
-                FieldWrite("max", .int(.max), prev: [OpID(replica: a, counter: 1), OpID(replica: b, counter: 3)]),
-            ]),
+            .assign(
+                article,
+                [
+                    FieldWrite("title", .string("غزة: مفاوضات وقف إطلاق النار"), prev: [OpID(replica: b, counter: 7)]),
+                    FieldWrite("summary", .null), FieldWrite("starred", .bool(true)), FieldWrite("trashed", .bool(false)),
+                    FieldWrite("published_at", .int(1_718_000_000_000)), FieldWrite("min", .int(.min)),
+                    FieldWrite("max", .int(.max), prev: [OpID(replica: a, counter: 1), OpID(replica: b, counter: 3)]),
+                ]),
             .setAdd(article, set: "tags", element: "الشرق الأوسط"),
             .setRemove(article, set: "tags", element: "سياسة", observed: [OpID(replica: b, counter: 9), OpID(replica: a, counter: 2)]),
             .assign(.annotation("note-1", article: article.id), [FieldWrite("note", .string("اقتباس مهم ✍️"))]),
@@ -33,8 +36,9 @@ enum ChangesetFixture {
             let hlc = HLC(millis: 1_718_000_000_000 + UInt64(i % 3) * 5, counter: UInt16(i))
             // The first unknown kind counts as work, as its (future) author decided.
             let work: Bool? = if case .unknown(200, _, _) = body { true } else { nil }
-            return Op(id: OpID(replica: r, counter: first + UInt64(i)), hlc: hlc, body: body, context: i == 2 ? context : nil,
-                      countsAsWork: work)
+            return Op(
+                id: OpID(replica: r, counter: first + UInt64(i)), hlc: hlc, body: body, context: i == 2 ? context : nil,
+                countsAsWork: work)
         }
     }
 
@@ -49,8 +53,9 @@ enum ChangesetFixture {
             hlc = HLC.tick(last: hlc, nowMillis: hlc.millis + UInt64.random(in: 0...4000, using: &rng))
             let title = (0..<Int.random(in: 5...10, using: &rng)).map { _ in words.randomElement(using: &rng)! }.joined(separator: " ")
             let prev = i > 1 ? [OpID(replica: a, counter: UInt64(i - 1))] : []
-            return Op(id: OpID(replica: a, counter: UInt64(i)), hlc: hlc,
-                      body: .assign(.article(articles.randomElement(using: &rng)!), [FieldWrite("title", .string(title), prev: prev)]))
+            return Op(
+                id: OpID(replica: a, counter: UInt64(i)), hlc: hlc,
+                body: .assign(.article(articles.randomElement(using: &rng)!), [FieldWrite("title", .string(title), prev: prev)]))
         }
     }
 
@@ -62,9 +67,11 @@ enum ChangesetFixture {
     /// A frame built by hand, so tests can lie in any header field. The hash is computed over
     /// the header as written unless `sha` is given. Format 1 headers have no type and key
     /// generation bytes.
-    static func frame(major: UInt8 = 2, minor: UInt8 = 0, type: UInt8 = 1, keyGeneration: UInt8 = 0, replica: ReplicaID = a,
-                      first: UInt64 = 1, last: UInt64 = 1, count: UInt32 = 1, payload: [UInt8], declared: UInt32? = nil,
-                      body: [UInt8]? = nil, sha: [UInt8]? = nil) -> [UInt8] {
+    static func frame(
+        major: UInt8 = 2, minor: UInt8 = 0, type: UInt8 = 1, keyGeneration: UInt8 = 0, replica: ReplicaID = a,
+        first: UInt64 = 1, last: UInt64 = 1, count: UInt32 = 1, payload: [UInt8], declared: UInt32? = nil,
+        body: [UInt8]? = nil, sha: [UInt8]? = nil
+    ) -> [UInt8] {
         var w = ByteWriter()
         w.raw(Changeset.magic); w.u8(major); w.u8(minor)
         if major >= 2 { w.u8(type); w.u8(keyGeneration) }
@@ -144,12 +151,15 @@ enum ChangesetFixture {
     /// The minor version (byte 5) needs no exclusion: the SHA-256 covers header bytes 0..<48.
     @Test(arguments: [(1, 0), (37, 5_000)])
     func `a flipped bit anywhere is refused, or lands in deflate padding and changes nothing`(opCount: Int, randomFlips: Int) throws {
-        let ops = ChangesetFixture.everyKind().prefix(opCount) + ChangesetFixture.titleEdits(max(0, opCount - 7)).map {
-            Op(id: OpID(replica: ChangesetFixture.a, counter: $0.id.counter + 7), hlc: $0.hlc, body: $0.body)
-        }
+        let ops =
+            ChangesetFixture.everyKind().prefix(opCount)
+            + ChangesetFixture.titleEdits(max(0, opCount - 7)).map {
+                Op(id: OpID(replica: ChangesetFixture.a, counter: $0.id.counter + 7), hlc: $0.hlc, body: $0.body)
+            }
         let bytes = try Changeset.encode(Array(ops))
         var rng = SeededRandom(seed: 2024)
-        let flips = randomFlips > 0
+        let flips =
+            randomFlips > 0
             ? (0..<randomFlips).map { _ in (Int.random(in: 0..<bytes.count, using: &rng), Int.random(in: 0..<8, using: &rng)) }
             : (0..<bytes.count).flatMap { offset in (0..<8).map { (offset, $0) } }
         var refused = 0, padding = 0
@@ -166,7 +176,7 @@ enum ChangesetFixture {
 
     @Test func `a decompression bomb is refused within the memory limit`() throws {
         let bomb = ChangesetFixture.zeroBomb(size: 1 << 30)
-        #expect(bomb.count < 1_100_000) // ~1 MB of input claims 1 GiB
+        #expect(bomb.count < 1_100_000)  // ~1 MB of input claims 1 GiB
         let limit = 1 << 20
         do {
             _ = try Zlib.inflateChecked(bomb, expectedLength: 1 << 30, limit: limit)
@@ -203,13 +213,20 @@ enum ChangesetFixture {
 
     @Test func `unknown majors, frame types and encrypted frames are refused; newer minors are read`() throws {
         let payload = try payloadOf(Changeset.encode([ChangesetFixture.everyKind()[1]]))
-        #expect(throws: ChangesetError(.unsupportedVersion, "unsupported changeset format version 3.1; this build reads 1 and 2 (a newer synccli wrote it: upgrade)")) {
+        #expect(
+            throws: ChangesetError(
+                .unsupportedVersion, "unsupported changeset format version 3.1; this build reads 1 and 2 (a newer synccli wrote it: upgrade)")
+        ) {
             try Changeset.decode(ChangesetFixture.frame(major: 3, minor: 1, payload: payload), limits: .default)
         }
-        #expect(throws: ChangesetError(.unsupportedFrameType, "a snapshot frame: this build reads only ops frames (type 1); a newer synccli wrote it")) {
+        #expect(
+            throws: ChangesetError(.unsupportedFrameType, "a snapshot frame: this build reads only ops frames (type 1); a newer synccli wrote it")
+        ) {
             try Changeset.decode(ChangesetFixture.frame(type: 2, payload: payload), limits: .default)
         }
-        #expect(throws: ChangesetError(.unsupportedFrameType, "a frame of type 9: this build reads only ops frames (type 1); a newer synccli wrote it")) {
+        #expect(
+            throws: ChangesetError(.unsupportedFrameType, "a frame of type 9: this build reads only ops frames (type 1); a newer synccli wrote it")
+        ) {
             try Changeset.decode(ChangesetFixture.frame(type: 9, payload: payload), limits: .default)
         }
         #expect(throws: ChangesetError(.encrypted, "the frame is encrypted (key generation 4); this build reads only cleartext frames")) {
@@ -261,7 +278,9 @@ enum ChangesetFixture {
     /// deflate far beyond 200:1.
     @Test func `repetitive frames pass the default inflate ratio`() throws {
         let ops = (1...100_000).map {
-            Op(id: OpID(replica: ChangesetFixture.a, counter: UInt64($0)), hlc: HLC(raw: UInt64($0)), body: .setAdd(.article("a1"), set: "tags", element: "x"))
+            Op(
+                id: OpID(replica: ChangesetFixture.a, counter: UInt64($0)), hlc: HLC(raw: UInt64($0)),
+                body: .setAdd(.article("a1"), set: "tags", element: "x"))
         }
         let bytes = try Changeset.encode(ops)
         let header = try Changeset.inspectHeader(bytes)
@@ -293,15 +312,21 @@ enum ChangesetFixture {
         let header = try Changeset.inspectHeader(frame)
         let json = try JSONSerialization.data(withJSONObject: ops.map(Self.json), options: [.sortedKeys])
         let jsonZ = Zlib.deflate(Array(json))
-        print("1,000 title edits: changeset frame \(frame.count) B (payload \(header.uncompressedLength) B); JSON \(json.count) B, JSON+zlib \(jsonZ.count) B")
+        print(
+            "1,000 title edits: changeset frame \(frame.count) B (payload \(header.uncompressedLength) B); JSON \(json.count) B, JSON+zlib \(jsonZ.count) B"
+        )
         #expect(frame.count < jsonZ.count)
     }
 
     static let workedExampleOps: [Op] = {
         let article = EntityRef.article("a1")
         return [
-            Op(id: OpID(replica: ChangesetFixture.a, counter: 1), hlc: HLC(millis: 1_718_000_000_000), body: .assign(article, [FieldWrite("title", .string("غزة"))])),
-            Op(id: OpID(replica: ChangesetFixture.a, counter: 2), hlc: HLC(millis: 1_718_000_000_000, counter: 1), body: .setAdd(article, set: "tags", element: "news")),
+            Op(
+                id: OpID(replica: ChangesetFixture.a, counter: 1), hlc: HLC(millis: 1_718_000_000_000),
+                body: .assign(article, [FieldWrite("title", .string("غزة"))])),
+            Op(
+                id: OpID(replica: ChangesetFixture.a, counter: 2), hlc: HLC(millis: 1_718_000_000_000, counter: 1),
+                body: .setAdd(article, set: "tags", element: "news")),
         ]
     }()
 
@@ -309,10 +334,12 @@ enum ChangesetFixture {
     @Test func `the worked example of Protocol.md is what the encoder writes`() throws {
         let frame = try Changeset.encode(Self.workedExampleOps)
         let payload = try payloadOf(frame)
-        #expect(payload.hexString == "019000c79c000000" + "0002" + "0102613100" + "0110" + "01057469746c650406d8bad8b2d8a900"
-                    + "0202" + "0102613100" + "020a" + "0474616773046e657773")
-        #expect(Array(frame[..<48]).hexString == "41534353" + "0200" + "0100" + "000102030405060708090a0b0c0d0e0f"
-                    + "0000000000000001" + "0000000000000002" + "00000002" + "00000034")
+        #expect(
+            payload.hexString == "019000c79c000000" + "0002" + "0102613100" + "0110" + "01057469746c650406d8bad8b2d8a900"
+                + "0202" + "0102613100" + "020a" + "0474616773046e657773")
+        #expect(
+            Array(frame[..<48]).hexString == "41534353" + "0200" + "0100" + "000102030405060708090a0b0c0d0e0f"
+                + "0000000000000001" + "0000000000000002" + "00000002" + "00000034")
         print("worked example frame (\(frame.count) B):\n" + frame.hexString + "\npayload:\n" + payload.hexString)
     }
 
@@ -344,9 +371,15 @@ enum ChangesetFixture {
 
     static func json(_ op: Op) -> [String: Any] {
         guard case .assign(let e, let writes) = op.body else { return [:] }
-        return ["id": ["replica": op.id.replica.description, "counter": op.id.counter], "hlc": op.hlc.raw,
-                "entity": ["kind": e.kind.name, "id": e.id],
-                "writes": writes.map { ["field": $0.field, "value": $0.value.description,
-                                        "prev": $0.prev.map { ["replica": $0.replica.description, "counter": $0.counter] }] }]
+        return [
+            "id": ["replica": op.id.replica.description, "counter": op.id.counter], "hlc": op.hlc.raw,
+            "entity": ["kind": e.kind.name, "id": e.id],
+            "writes": writes.map {
+                [
+                    "field": $0.field, "value": $0.value.description,
+                    "prev": $0.prev.map { ["replica": $0.replica.description, "counter": $0.counter] },
+                ]
+            },
+        ]
     }
 }

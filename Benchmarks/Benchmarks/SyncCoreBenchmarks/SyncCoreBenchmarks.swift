@@ -1,5 +1,5 @@
-import Benchmark
 import BenchKit
+import Benchmark
 import Foundation
 import SyncModel
 import SyncStore
@@ -108,10 +108,13 @@ let frameBytes = BenchmarkMetric.custom("frame bytes", polarity: .prefersSmaller
 /// Shared tolerance: this runs on shared 2-core machines, so only a clear regression counts.
 var tolerance: BenchmarkThresholds { BenchmarkThresholds(relative: [.p50: 25.0, .p75: 35.0]) }
 
-func config(_ metrics: [BenchmarkMetric], maxDuration: Duration = .seconds(5), maxIterations: Int = 1_000,
-            warmup: Int = 1) -> Benchmark.Configuration {
-    .init(metrics: metrics, warmupIterations: warmup, maxDuration: maxDuration, maxIterations: maxIterations,
-          thresholds: Dictionary(uniqueKeysWithValues: metrics.map { ($0, tolerance) }))
+func config(
+    _ metrics: [BenchmarkMetric], maxDuration: Duration = .seconds(5), maxIterations: Int = 1_000,
+    warmup: Int = 1
+) -> Benchmark.Configuration {
+    .init(
+        metrics: metrics, warmupIterations: warmup, maxDuration: maxDuration, maxIterations: maxIterations,
+        thresholds: Dictionary(uniqueKeysWithValues: metrics.map { ($0, tolerance) }))
 }
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -125,8 +128,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: local writes
 
-    Benchmark("Write: single title edit, 2,000-article store",
-              configuration: config([.wallClock, .throughput, .peakMemoryResident], maxDuration: .seconds(5), maxIterations: 2_000)) { (benchmark, input: (Store, [String])) in
+    Benchmark(
+        "Write: single title edit, 2,000-article store",
+        configuration: config([.wallClock, .throughput, .peakMemoryResident], maxDuration: .seconds(5), maxIterations: 2_000)
+    ) { (benchmark, input: (Store, [String])) in
         let (store, ids) = input
         for i in benchmark.scaledIterations {
             try store.editArticle(ids[(benchmark.currentIteration + i) % ids.count], [(ArticleFields.title, "عنوان \(benchmark.currentIteration)")])
@@ -136,9 +141,12 @@ let benchmarks: @Sendable () -> Void = {
         return (store, try store.listArticles().map(\.id))
     }
 
-    Benchmark("Write: bulk import of the medium base (2,000 articles)",
-              configuration: config([.wallClock, opsPerSecond, .peakMemoryResident, .mallocCountTotal],
-                                    maxDuration: .seconds(20), maxIterations: 5, warmup: 0)) { benchmark in
+    Benchmark(
+        "Write: bulk import of the medium base (2,000 articles)",
+        configuration: config(
+            [.wallClock, opsPerSecond, .peakMemoryResident, .mallocCountTotal],
+            maxDuration: .seconds(20), maxIterations: 5, warmup: 0)
+    ) { benchmark in
         let records = WorkloadReplay(fixtures.workload("medium")).libraryRecords().enumerated().map { (line: $0.offset + 1, record: $0.element) }
         let store = try Store.create(at: fixtures.freshPath("import"))
         benchmark.startMeasurement()
@@ -150,8 +158,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: changeset codec
 
-    Benchmark("Changeset: encode the medium base (one frame)",
-              configuration: config([.wallClock, opsPerSecond, megabytesPerSecond, frameBytes], maxDuration: .seconds(5), maxIterations: 50)) { benchmark, ops in
+    Benchmark(
+        "Changeset: encode the medium base (one frame)",
+        configuration: config([.wallClock, opsPerSecond, megabytesPerSecond, frameBytes], maxDuration: .seconds(5), maxIterations: 50)
+    ) { benchmark, ops in
         let raw = ops.reduce(0) { $0 + OpCodec.encodeBody($1).count }
         benchmark.startMeasurement()
         var bytes: [UInt8] = []
@@ -165,8 +175,10 @@ let benchmarks: @Sendable () -> Void = {
         try fixtures.copy("medium").ops()
     }
 
-    Benchmark("Changeset: decode the medium base (one frame, verified)",
-              configuration: config([.wallClock, opsPerSecond, megabytesPerSecond], maxDuration: .seconds(5), maxIterations: 50)) { (benchmark, input: ([UInt8], Int, Int)) in
+    Benchmark(
+        "Changeset: decode the medium base (one frame, verified)",
+        configuration: config([.wallClock, opsPerSecond, megabytesPerSecond], maxDuration: .seconds(5), maxIterations: 50)
+    ) { (benchmark, input: ([UInt8], Int, Int)) in
         let (bytes, raw, count) = input
         benchmark.startMeasurement()
         var frames: [Changeset] = []
@@ -182,8 +194,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: merge
 
-    Benchmark("Merge: 3,000 remote ops into a 10,000-article store",
-              configuration: config([.wallClock, opsPerSecond, .peakMemoryResident], maxDuration: .seconds(30), maxIterations: 5, warmup: 0)) { benchmark, ops in
+    Benchmark(
+        "Merge: 3,000 remote ops into a 10,000-article store",
+        configuration: config([.wallClock, opsPerSecond, .peakMemoryResident], maxDuration: .seconds(30), maxIterations: 5, warmup: 0)
+    ) { benchmark, ops in
         let store = fixtures.copy("large")
         benchmark.startMeasurement()
         let s = try seconds { try store.merge(ops) }
@@ -195,8 +209,10 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: search
 
-    Benchmark("Search: Arabic query on 10,000 articles",
-              configuration: config([.wallClock, .throughput], maxDuration: .seconds(5), maxIterations: 500)) { benchmark, store in
+    Benchmark(
+        "Search: Arabic query on 10,000 articles",
+        configuration: config([.wallClock, .throughput], maxDuration: .seconds(5), maxIterations: 500)
+    ) { benchmark, store in
         let queries = ["غزة", "الحكومة", "مستشفى", "الأمم المتحدة", "المساعدات الإنسانية"]
         for i in benchmark.scaledIterations {
             blackHole(try store.search(queries[(benchmark.currentIteration + i) % queries.count]))

@@ -14,7 +14,8 @@ extension Remote {
     /// clear over hotel Wi-Fi is a token anyone can use.
     public static func validate(url: String, insecure: Bool) throws(SyncClientError) {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(),
-              let host = parts.host, !host.isEmpty, scheme == "http" || scheme == "https" else {
+            let host = parts.host, !host.isEmpty, scheme == "http" || scheme == "https"
+        else {
             throw SyncClientError(.config, "'\(url)' is not an http(s) URL of a sync server")
         }
         if scheme == "http" && !insecure && !isLoopback(host) {
@@ -49,8 +50,9 @@ public struct TokenFile: Sendable {
 
     func read() throws(SyncClientError) -> String {
         guard let data = FileManager.default.contents(atPath: path),
-              let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              !token.isEmpty else {
+            let token = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !token.isEmpty
+        else {
             throw SyncClientError(.config, "no device token (expected in \(path)): run `synccli remote set URL --library L --token T`")
         }
         return token

@@ -39,9 +39,11 @@ public actor SyncAgent {
     public private(set) var syncs = 0
     public private(set) var failures = 0
 
-    public init(store: Store, settings: AgentSettings = AgentSettings(), logger: Logger,
-                now: @escaping @Sendable () -> Date = Date.init,
-                makeClient: @escaping @Sendable () throws -> SyncClient) {
+    public init(
+        store: Store, settings: AgentSettings = AgentSettings(), logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init,
+        makeClient: @escaping @Sendable () throws -> SyncClient
+    ) {
         self.store = store; self.settings = settings; self.logger = logger; self.now = now; self.makeClient = makeClient
     }
 
@@ -53,12 +55,16 @@ public actor SyncAgent {
 
     /// Runs until ``stop()``.
     public func run() async {
-        logger.info("agent started", metadata: ["store": "\(store.path)", "replica": "\(store.replica.short)",
-                                                 "interval_s": "\(settings.interval)", "debounce_s": "\(settings.debounce)"])
+        logger.info(
+            "agent started",
+            metadata: [
+                "store": "\(store.path)", "replica": "\(store.replica.short)",
+                "interval_s": "\(settings.interval)", "debounce_s": "\(settings.debounce)",
+            ])
         var lastOwn = (try? store.ownOpCount()) ?? 0
         var changedAt: Date?
-        var nextPeriodic = now()      // sync once at start
-        var notBefore = now()         // backoff / Retry-After
+        var nextPeriodic = now()  // sync once at start
+        var notBefore = now()  // backoff / Retry-After
         var backoff = settings.minBackoff
         var failing = false
         while !stopRequested {
@@ -66,10 +72,15 @@ public actor SyncAgent {
             if own != lastOwn { lastOwn = own; changedAt = now() }
             let t = now()
             var reason: String?
-            if poked { reason = "poked" }
-            else if failing { reason = "retrying after failure" }
-            else if let changedAt, t.timeIntervalSince(changedAt) >= settings.debounce { reason = "local changes" }
-            else if t >= nextPeriodic { reason = "periodic" }
+            if poked {
+                reason = "poked"
+            } else if failing {
+                reason = "retrying after failure"
+            } else if let changedAt, t.timeIntervalSince(changedAt) >= settings.debounce {
+                reason = "local changes"
+            } else if t >= nextPeriodic {
+                reason = "periodic"
+            }
             if let reason, t >= notBefore {
                 poked = false
                 let startOwn = own
@@ -84,7 +95,8 @@ public actor SyncAgent {
                     notBefore = now().addingTimeInterval(wait)
                     failing = true
                     backoff = min(settings.maxBackoff, backoff * 2)
-                    logger.notice("server busy, waiting", metadata: ["wait_s": "\(rounded(wait))", "retry_after_s": "\(retryAfter.map { "\($0)" } ?? "-")"])
+                    logger.notice(
+                        "server busy, waiting", metadata: ["wait_s": "\(rounded(wait))", "retry_after_s": "\(retryAfter.map { "\($0)" } ?? "-")"])
                 case .unreachable(let why):
                     let wait = jitter(backoff)
                     notBefore = now().addingTimeInterval(wait)
@@ -123,10 +135,12 @@ public actor SyncAgent {
             }
             let (first, pushed, second) = try await client.sync()
             syncs += 1
-            logger.info("synced", metadata: [
-                "reason": "\(reason)", "pulled": "\(first.opsApplied + second.opsApplied)", "pushed": "\(pushed.opsSent)",
-                "acked": "\(pushed.acked)", "ms": "\(Int(now().timeIntervalSince(started) * 1000))",
-            ])
+            logger.info(
+                "synced",
+                metadata: [
+                    "reason": "\(reason)", "pulled": "\(first.opsApplied + second.opsApplied)", "pushed": "\(pushed.opsSent)",
+                    "acked": "\(pushed.acked)", "ms": "\(Int(now().timeIntervalSince(started) * 1000))",
+                ])
             return .ok
         } catch let e as SyncClientError {
             failures += 1

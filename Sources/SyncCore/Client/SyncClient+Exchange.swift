@@ -56,8 +56,9 @@ extension SyncClient {
             if response.status == 429 || response.status == 503 {
                 let hinted = response.header(SyncAPI.Header.retryAfter).flatMap { Double($0) }
                 if attempt >= retry.maxAttempts {
-                    throw SyncClientError(.retryLater, "the server is busy (\(response.status)) after \(attempt) attempt(s): try again later",
-                                          serverCode: errorBody(response)?.error, retryAfter: hinted)
+                    throw SyncClientError(
+                        .retryLater, "the server is busy (\(response.status)) after \(attempt) attempt(s): try again later",
+                        serverCode: errorBody(response)?.error, retryAfter: hinted)
                 }
                 await retry.sleep(max(hinted ?? 0, hinted == nil ? retry.delay(attempt: attempt) : 0))
                 continue

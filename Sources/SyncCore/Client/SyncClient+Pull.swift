@@ -12,8 +12,9 @@ extension SyncClient {
         var cursor = try store.syncState().cursor
         var restarts = 0
         while true {
-            let response = try await exchange(SyncRequest(
-                method: "GET", path: SyncAPI.Path.changes(library: remote.library, since: cursor, limit: pageLimit)))
+            let response = try await exchange(
+                SyncRequest(
+                    method: "GET", path: SyncAPI.Path.changes(library: remote.library, since: cursor, limit: pageLimit)))
             let restoredEpoch = try newEpoch(response)
             if restoredEpoch != nil || (response.status == 409 && errorBody(response)?.code == .cursorAhead) {
                 // The server was restored from a backup: read everything again (duplicates are
@@ -32,11 +33,13 @@ extension SyncClient {
             }
             let frames = try Changeset.decodeAll(response.body)
             let epoch = response.header(SyncAPI.Header.epoch)
-            let merged = try store.merge(frames.flatMap(\.ops), updatingSyncState: { state in
-                Failpoint.hit("client.pull.mid-apply")
-                state.cursor = next
-                if let epoch { state.epoch = epoch }
-            })
+            let merged = try store.merge(
+                frames.flatMap(\.ops),
+                updatingSyncState: { state in
+                    Failpoint.hit("client.pull.mid-apply")
+                    state.cursor = next
+                    if let epoch { state.epoch = epoch }
+                })
             cursor = next
             report.pages += 1
             report.opsReceived += merged.received

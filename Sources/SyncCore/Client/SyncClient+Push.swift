@@ -18,9 +18,10 @@ extension SyncClient {
             guard rounds < 100_000 else { throw SyncClientError(.protocolError, "push is not making progress") }
             let frame = try Changeset.encode(ops)
             Failpoint.hit("client.push.after-build")
-            let response = try await exchange(SyncRequest(
-                method: "POST", path: SyncAPI.Path.changesets(library: remote.library),
-                headers: [("Content-Type", SyncAPI.mediaType)], body: frame))
+            let response = try await exchange(
+                SyncRequest(
+                    method: "POST", path: SyncAPI.Path.changesets(library: remote.library),
+                    headers: [("Content-Type", SyncAPI.mediaType)], body: frame))
             Failpoint.hit("client.push.after-response")
             if let epoch = try newEpoch(response) {
                 // The server was restored: what it holds of our ops is what it says now.
@@ -32,7 +33,8 @@ extension SyncClient {
             case 200:
                 let ack = try decodeJSON(PushAck.self, response)
                 guard ack.acked <= last.id.counter, ack.replica == store.replica.description else {
-                    throw SyncClientError(.protocolError, "the server acknowledged ops we did not send (acked \(ack.acked), sent up to \(last.id.counter))")
+                    throw SyncClientError(
+                        .protocolError, "the server acknowledged ops we did not send (acked \(ack.acked), sent up to \(last.id.counter))")
                 }
                 guard ack.acked > acked else { throw SyncClientError(.protocolError, "the server did not take ops \(acked + 1)…\(last.id.counter)") }
                 acked = ack.acked

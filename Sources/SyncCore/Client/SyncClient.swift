@@ -9,8 +9,10 @@ public struct RetryPolicy: Sendable {
     /// Sleeps for the given seconds; injectable so tests can observe waits without waiting.
     public var sleep: @Sendable (Double) async -> Void
 
-    public init(maxAttempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30,
-                sleep: @escaping @Sendable (Double) async -> Void = { try? await Task.sleep(nanoseconds: UInt64($0 * 1e9)) }) {
+    public init(
+        maxAttempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30,
+        sleep: @escaping @Sendable (Double) async -> Void = { try? await Task.sleep(nanoseconds: UInt64($0 * 1e9)) }
+    ) {
         self.maxAttempts = maxAttempts; self.baseDelay = baseDelay; self.maxDelay = maxDelay; self.sleep = sleep
     }
 
@@ -65,8 +67,10 @@ public struct SyncClient: Sendable {
     /// half way through one.
     public var shouldStop: (@Sendable () -> Bool)?
 
-    public init(store: Store, transport: SyncTransport? = nil, retry: RetryPolicy = RetryPolicy(),
-                opsPerChangeset: Int = 5_000, pageLimit: Int = 100) throws {
+    public init(
+        store: Store, transport: SyncTransport? = nil, retry: RetryPolicy = RetryPolicy(),
+        opsPerChangeset: Int = 5_000, pageLimit: Int = 100
+    ) throws {
         guard let remote = try store.remote() else {
             throw SyncClientError(.config, "no remote configured: run `synccli remote set URL --library L --token T`")
         }
@@ -87,7 +91,9 @@ public struct SyncClient: Sendable {
             let pushed = try await push()
             let second = try await pull()
             let now = store.now()
-            try store.updateSyncState { $0.lastSuccessAt = now; $0.lastError = nil; $0.lastErrorAt = nil }
+            try store.updateSyncState {
+                $0.lastSuccessAt = now; $0.lastError = nil; $0.lastErrorAt = nil
+            }
             return (first, pushed, second)
         } catch {
             try? store.recordSyncFailure("\(error)")
@@ -100,6 +106,8 @@ extension Store {
     /// Records why a sync failed, for `synccli status`.
     func recordSyncFailure(_ reason: String) throws {
         let now = self.now()
-        try updateSyncState { $0.lastError = reason; $0.lastErrorAt = now }
+        try updateSyncState {
+            $0.lastError = reason; $0.lastErrorAt = now
+        }
     }
 }

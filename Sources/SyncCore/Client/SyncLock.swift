@@ -3,6 +3,7 @@ import SyncFailpoints
 public import SyncModel
 public import SyncStore
 import SyncWire
+
 #if canImport(Glibc)
 import Glibc
 #endif

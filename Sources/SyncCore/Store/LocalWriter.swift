@@ -20,8 +20,10 @@ struct LocalWriter {
         self.replica = replica
         self.now = now
         self.materializer = Materializer(db)
-        self.counter = UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT contiguous FROM replicas WHERE replica = ?"),
-                                                 arguments: [Data(replica.bytes)]) ?? 0)
+        self.counter = UInt64(
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT contiguous FROM replicas WHERE replica = ?"),
+                arguments: [Data(replica.bytes)]) ?? 0)
         self.hlc = try Clock.load(db)
     }
 

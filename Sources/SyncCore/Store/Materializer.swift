@@ -23,12 +23,15 @@ struct Materializer {
     /// Appends `op` to the op log and applies it. Returns false (and changes nothing) when the
     /// log already holds it.
     mutating func record(_ op: Op) throws -> Bool {
-        let statement = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO ops(replica, counter, hlc, article, work, body) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        try statement.execute(arguments: [Data(op.id.replica.bytes), Int64(op.id.counter),
-                                          Int64(bitPattern: op.hlc.raw), op.entity.articleID, op.countsAsWork,
-                                          Data(OpCodec.encodeBody(op))])
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO ops(replica, counter, hlc, article, work, body) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+        try statement.execute(arguments: [
+            Data(op.id.replica.bytes), Int64(op.id.counter),
+            Int64(bitPattern: op.hlc.raw), op.entity.articleID, op.countsAsWork,
+            Data(OpCodec.encodeBody(op)),
+        ])
         guard db.changesCount > 0 else { return false }
         replicasSeen.insert(op.id.replica)
         try apply(op)
@@ -59,7 +62,7 @@ struct Materializer {
             if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
         case .unknown:
-            break // stored and passed on; its envelope files it under its article (rule 3 counts it)
+            break  // stored and passed on; its envelope files it under its article (rule 3 counts it)
         }
         if let article = op.entity.articleID { touched.insert(.article(article)) }
     }
@@ -72,7 +75,7 @@ struct Materializer {
                 try updateArticle(entity.id, fields: articleFields[entity.id] ?? [], tags: articleTags.contains(entity.id))
             case .collection: try materializeCollection(entity.id)
             case .annotation: try materializeAnnotation(entity)
-            default: break // an entity kind of a newer version: kept in the merge state only
+            default: break  // an entity kind of a newer version: kept in the merge state only
             }
         }
         touched = []
@@ -87,10 +90,12 @@ struct Materializer {
         var contiguous = try Int64.fetchOne(db.cachedStatement(sql: "SELECT contiguous FROM replicas WHERE replica = ?"), arguments: [key]) ?? 0
         let next = try db.cachedStatement(sql: "SELECT 1 FROM ops WHERE replica = ? AND counter = ?")
         while try Bool.fetchOne(next, arguments: [key, contiguous + 1]) != nil { contiguous += 1 }
-        try db.cachedStatement(sql: """
-            INSERT INTO replicas(replica, contiguous) VALUES (?, ?)
-            ON CONFLICT(replica) DO UPDATE SET contiguous = excluded.contiguous
-            """).execute(arguments: [key, contiguous])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO replicas(replica, contiguous) VALUES (?, ?)
+                ON CONFLICT(replica) DO UPDATE SET contiguous = excluded.contiguous
+                """
+        ).execute(arguments: [key, contiguous])
     }
 
     private func winners(_ entity: EntityRef) throws -> FieldValues {
@@ -109,7 +114,7 @@ struct Materializer {
             winners[field] = try MergeState.winner(.article(id), field.name, in: db)?.value
         }
         for field in ArticleFields.identifying where winners[field] != nil && winners[field]! == nil {
-            return try materializeArticle(id) // may remove the row
+            return try materializeArticle(id)  // may remove the row
         }
         let trashed = winners[ArticleFields.trashed].map { $0?.bool ?? false } ?? wasTrashed
         var assignments: [String] = []
@@ -156,11 +161,13 @@ struct Materializer {
     private func trashConflict(_ id: String, trashed: Bool) throws -> String? {
         guard trashed, let trash = try MergeState.register(.article(id), ArticleFields.trashed.name, in: db).winner else { return nil }
         guard let trashOp = try OpLog.op(trash.id, in: db) else { return nil }
-        let unseen = TrashRule.unseenWork(trashContext: trashOp.context ?? VersionVector(), trashID: trashOp.id,
-                                          work: try OpLog.work(onArticle: id, in: db))
+        let unseen = TrashRule.unseenWork(
+            trashContext: trashOp.context ?? VersionVector(), trashID: trashOp.id,
+            work: try OpLog.work(onArticle: id, in: db))
         guard !unseen.isEmpty else { return nil }
         let who = Set(unseen.map(\.replica.short)).sorted().joined(separator: ", ")
-        return "moved to the trash on \(trashOp.id.replica.short) while \(who) worked on it (\(unseen.count) change\(unseen.count == 1 ? "" : "s") kept)"
+        return
+            "moved to the trash on \(trashOp.id.replica.short) while \(who) worked on it (\(unseen.count) change\(unseen.count == 1 ? "" : "s") kept)"
     }
 
     private func materializeCollection(_ id: String) throws {

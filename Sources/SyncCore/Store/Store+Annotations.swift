@@ -33,7 +33,8 @@ extension Store {
                 range = (start, end)
             }
             guard let selector = Anchor.selector(start: range.start, end: range.end, in: body) else {
-                throw StoreError(.invalidInput, "range \(range.start)..<\(range.end) is outside the article body (\(body.unicodeScalars.count) characters)")
+                throw StoreError(
+                    .invalidInput, "range \(range.start)..<\(range.end) is outside the article body (\(body.unicodeScalars.count) characters)")
             }
             var writes = [
                 FieldWrite("kind", .string("highlight")), FieldWrite("start", .int(Int64(range.start))),
@@ -59,10 +60,13 @@ extension Store {
         let now = Int64(self.now())
         try local { w in
             try Self.requireArticle(id, w.db)
-            try w.emit(.assign(.annotation(annotation, article: id), [
-                FieldWrite("kind", .string("note")), FieldWrite("note", .string(text)),
-                FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
-            ]))
+            try w.emit(
+                .assign(
+                    .annotation(annotation, article: id),
+                    [
+                        FieldWrite("kind", .string("note")), FieldWrite("note", .string(text)),
+                        FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
+                    ]))
         }
         return annotation
     }
@@ -88,7 +92,8 @@ extension Store {
 
     static func requireAnnotation(_ id: String, _ db: Database) throws -> EntityRef {
         guard let row = try Row.fetchOne(db, sql: "SELECT article, removed FROM annotations WHERE id = ?", arguments: [id]),
-              row["removed"] as Bool == false else {
+            row["removed"] as Bool == false
+        else {
             throw StoreError(.notFound, "no annotation \(id) (see `synccli show ARTICLE`)")
         }
         return .annotation(id, article: row["article"])

@@ -19,8 +19,10 @@ extension Store {
     }
 
     /// The ops of one capture: the article's fields if it is new, and the tags it lacks.
-    static func emitArticle(_ w: inout LocalWriter, _ draft: ArticleDraft, tags: [String], capturedAt: Int64,
-                            capturedBy: String) throws -> (id: String, created: Bool) {
+    static func emitArticle(
+        _ w: inout LocalWriter, _ draft: ArticleDraft, tags: [String], capturedAt: Int64,
+        capturedBy: String
+    ) throws -> (id: String, created: Bool) {
         let id = draft.id
         // Ask the merge state, not the articles table: within one import batch the row of an
         // article captured earlier in the same transaction is not materialized yet.
@@ -77,7 +79,9 @@ extension Store {
         guard !changes.isEmpty else { throw StoreError(.invalidInput, "nothing to edit: give at least one field") }
         for (field, value) in changes {
             guard ArticleFields.editable.contains(field) else {
-                throw StoreError(.invalidInput, "\(field.name) is not a field a reporter edits (one of \(ArticleFields.editable.map(\.name).joined(separator: ", ")))")
+                throw StoreError(
+                    .invalidInput,
+                    "\(field.name) is not a field a reporter edits (one of \(ArticleFields.editable.map(\.name).joined(separator: ", ")))")
             }
             if field == ArticleFields.title && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw StoreError(.invalidInput, "the title cannot be empty")

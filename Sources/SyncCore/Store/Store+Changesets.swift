@@ -6,7 +6,9 @@ extension Store {
     /// Everything the holder of `since` may lack, as changeset frames (one or more per origin
     /// replica, each a contiguous counter range of at most `maxOpsPerFrame` ops), concatenated:
     /// the content of a changeset file.
-    public func exportChangesets(since: VersionVector = VersionVector(), maxOpsPerFrame: Int = 20_000) throws -> (bytes: [UInt8], frames: Int, ops: Int) {
+    public func exportChangesets(
+        since: VersionVector = VersionVector(), maxOpsPerFrame: Int = 20_000
+    ) throws -> (bytes: [UInt8], frames: Int, ops: Int) {
         let ops = try self.ops(since: since)
         var bytes: [UInt8] = []
         var frames = 0
@@ -23,7 +25,8 @@ extension Store {
         var current: [Op] = []
         for op in ops {
             if let last = current.last,
-               last.id.replica != op.id.replica || last.id.counter + 1 != op.id.counter || current.count >= maxLength {
+                last.id.replica != op.id.replica || last.id.counter + 1 != op.id.counter || current.count >= maxLength
+            {
                 runs.append(current)
                 current = []
             }

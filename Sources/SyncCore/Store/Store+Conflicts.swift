@@ -39,10 +39,12 @@ extension Store {
     public func conflicts(article: String? = nil) throws -> Conflicts {
         try read { db in
             var fields: [FieldConflict] = []
-            let keys = try Row.fetchAll(db, sql: """
-                SELECT kind, entity, field, parent FROM registers WHERE dominated = 0 AND hlc IS NOT NULL
-                GROUP BY kind, entity, field HAVING count(*) > 1 ORDER BY kind, entity, field
-                """)
+            let keys = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, entity, field, parent FROM registers WHERE dominated = 0 AND hlc IS NOT NULL
+                    GROUP BY kind, entity, field HAVING count(*) > 1 ORDER BY kind, entity, field
+                    """)
             for key in keys {
                 let field: String = key["field"]
                 let kind = EntityRef.Kind(rawValue: key["kind"])
@@ -53,8 +55,10 @@ extension Store {
                 if let article, entity.articleID != article { continue }
                 let register = try MergeState.register(entity, field, in: db)
                 guard let winner = register.winner, !register.conflicts.isEmpty else { continue }
-                fields.append(FieldConflict(kind: kind.name, entity: entity.id, article: entity.articleID, field: field,
-                                            current: Self.candidate(winner), losers: register.conflicts.map(Self.candidate)))
+                fields.append(
+                    FieldConflict(
+                        kind: kind.name, entity: entity.id, article: entity.articleID, field: field,
+                        current: Self.candidate(winner), losers: register.conflicts.map(Self.candidate)))
             }
             var sql = "SELECT id, title, trash_conflict FROM articles WHERE trash_conflict IS NOT NULL"
             var arguments: StatementArguments = []
@@ -67,8 +71,9 @@ extension Store {
     }
 
     static func candidate(_ v: LWWRegister.Version) -> FieldConflict.Candidate {
-        FieldConflict.Candidate(op: "\(v.id.replica.description):\(v.id.counter)", replica: v.id.replica.short,
-                                time: TimeFormat.iso(v.hlc?.millis ?? 0), value: v.value?.description ?? "")
+        FieldConflict.Candidate(
+            op: "\(v.id.replica.description):\(v.id.counter)", replica: v.id.replica.short,
+            time: TimeFormat.iso(v.hlc?.millis ?? 0), value: v.value?.description ?? "")
     }
 
     /// Resolves a field conflict by choosing a value: either one of the competing writes
@@ -76,9 +81,13 @@ extension Store {
     /// names every competing write, so it syncs and settles the conflict everywhere.
     public func resolveConflict(entity id: String, field: String, keep: String? = nil, value: String? = nil) throws {
         try local { w in
-            guard let row = try Row.fetchOne(w.db, sql: """
-                SELECT kind, parent FROM registers WHERE entity = ? AND field = ? LIMIT 1
-                """, arguments: [id, field]), case let kind = EntityRef.Kind(rawValue: row["kind"]), kind.isKnown else {
+            guard
+                let row = try Row.fetchOne(
+                    w.db,
+                    sql: """
+                        SELECT kind, parent FROM registers WHERE entity = ? AND field = ? LIMIT 1
+                        """, arguments: [id, field]), case let kind = EntityRef.Kind(rawValue: row["kind"]), kind.isKnown
+            else {
                 throw StoreError(.notFound, "no field '\(field)' on \(id) (see `synccli conflicts`)")
             }
             let entity = EntityRef(kind, id, parent: row["parent"])
@@ -88,9 +97,11 @@ extension Store {
             }
             let chosen: Value
             if let keep {
-                guard let head = register.heads.first(where: {
-                    "\($0.id.replica.description):\($0.id.counter)" == keep || "\($0.id.replica.short):\($0.id.counter)" == keep
-                }), let v = head.value else {
+                guard
+                    let head = register.heads.first(where: {
+                        "\($0.id.replica.description):\($0.id.counter)" == keep || "\($0.id.replica.short):\($0.id.counter)" == keep
+                    }), let v = head.value
+                else {
                     throw StoreError(.invalidInput, "'\(keep)' is not one of the competing values (see `synccli conflicts`)")
                 }
                 chosen = v

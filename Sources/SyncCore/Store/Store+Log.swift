@@ -20,19 +20,24 @@ extension Store {
         try read { db in
             let rows: [Row]
             if let article {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT replica, counter, hlc, body FROM ops WHERE article = ? ORDER BY hlc DESC, replica, counter LIMIT ?
-                    """, arguments: [article, limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT replica, counter, hlc, body FROM ops WHERE article = ? ORDER BY hlc DESC, replica, counter LIMIT ?
+                        """, arguments: [article, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT replica, counter, hlc, body FROM ops ORDER BY hlc DESC, replica, counter LIMIT ?
-                    """, arguments: [limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT replica, counter, hlc, body FROM ops ORDER BY hlc DESC, replica, counter LIMIT ?
+                        """, arguments: [limit])
             }
             return try rows.map { row in
                 let op = try OpLog.decode(row)
-                return LogEntry(op: op.id.description, replica: op.id.replica.description, counter: op.id.counter,
-                                time: TimeFormat.iso(op.hlc.millis), hlc: op.hlc.description,
-                                change: OpDescription.describe(op.body))
+                return LogEntry(
+                    op: op.id.description, replica: op.id.replica.description, counter: op.id.counter,
+                    time: TimeFormat.iso(op.hlc.millis), hlc: op.hlc.description,
+                    change: OpDescription.describe(op.body))
             }
         }
     }

@@ -32,8 +32,9 @@ extension Store {
             throw StoreError(.notFound, "no \(what) '\(ref)' (ids are hex; see `\(hint)`)")
         }
         let matches = try read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? LIMIT 2",
-                                arguments: [ref, ref + "\u{10FFFF}"])
+            try String.fetchAll(
+                db, sql: "SELECT id FROM \(table) WHERE id >= ? AND id < ? LIMIT 2",
+                arguments: [ref, ref + "\u{10FFFF}"])
         }
         switch matches.count {
         case 1: return matches[0]
@@ -49,15 +50,21 @@ extension Store {
                 throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
             }
             let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
-            let collections = try String.fetchAll(db, sql: """
-                SELECT c.name FROM memberships m JOIN collections c ON c.id = m.collection
-                WHERE m.article = ? AND c.trashed = 0 ORDER BY c.name
-                """, arguments: [id])
-            let annotations = try Row.fetchAll(db, sql: """
-                SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
-                """, arguments: [id]).map(Self.annotation)
-            return Article(id: id, fields: FieldValues(row: row, ArticleFields.all), trashConflict: row["trash_conflict"],
-                           tags: tags, collections: collections, annotations: annotations)
+            let collections = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT c.name FROM memberships m JOIN collections c ON c.id = m.collection
+                    WHERE m.article = ? AND c.trashed = 0 ORDER BY c.name
+                    """, arguments: [id])
+            let annotations = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
+                    """, arguments: [id]
+            ).map(Self.annotation)
+            return Article(
+                id: id, fields: FieldValues(row: row, ArticleFields.all), trashConflict: row["trash_conflict"],
+                tags: tags, collections: collections, annotations: annotations)
         }
     }
 
@@ -66,8 +73,10 @@ extension Store {
     }
 
     /// Articles, newest capture first. `trash` lists the trash instead of the library.
-    public func listArticles(collection: String? = nil, tag: String? = nil, trash: Bool = false,
-                             limit: Int? = nil) throws -> [ArticleSummary] {
+    public func listArticles(
+        collection: String? = nil, tag: String? = nil, trash: Bool = false,
+        limit: Int? = nil
+    ) throws -> [ArticleSummary] {
         try read { db in
             var sql = "SELECT a.id, a.title, a.source, a.trashed, a.starred, a.read FROM articles a WHERE a.trashed = ?"
             var arguments: StatementArguments = [trash]
@@ -93,11 +102,14 @@ extension Store {
     /// Collections with their article counts, parents before children.
     public func collections(includeDeleted: Bool = false) throws -> [ArticleCollection] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT c.*, (SELECT count(*) FROM memberships m JOIN articles a ON a.id = m.article
-                             WHERE m.collection = c.id AND a.trashed = 0) AS n
-                FROM collections c WHERE c.trashed = 0 OR ? ORDER BY c.name, c.id
-                """, arguments: [includeDeleted]).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.*, (SELECT count(*) FROM memberships m JOIN articles a ON a.id = m.article
+                                 WHERE m.collection = c.id AND a.trashed = 0) AS n
+                    FROM collections c WHERE c.trashed = 0 OR ? ORDER BY c.name, c.id
+                    """, arguments: [includeDeleted]
+            ).map { row in
                 ArticleCollection(id: row["id"], fields: FieldValues(row: row, CollectionFields.all), articleCount: row["n"])
             }
         }

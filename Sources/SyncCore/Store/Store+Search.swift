@@ -21,14 +21,17 @@ extension Store {
             throw StoreError(.invalidInput, "nothing to search for in '\(query)'")
         }
         return try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.id, a.title,
-                       snippet(articles_fts, -1, '[', ']', '…', 12) AS snippet,
-                       bm25(articles_fts, 5.0, 2.0, 1.0) AS rank
-                FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-                WHERE articles_fts MATCH ? AND (a.trashed = 0 OR ?)
-                ORDER BY rank LIMIT ?
-                """, arguments: [match, includeTrash, limit]).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.id, a.title,
+                           snippet(articles_fts, -1, '[', ']', '…', 12) AS snippet,
+                           bm25(articles_fts, 5.0, 2.0, 1.0) AS rank
+                    FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+                    WHERE articles_fts MATCH ? AND (a.trashed = 0 OR ?)
+                    ORDER BY rank LIMIT ?
+                    """, arguments: [match, includeTrash, limit]
+            ).map { row in
                 SearchHit(id: row["id"], title: row["title"], snippet: row["snippet"], rank: row["rank"])
             }
         }

@@ -20,14 +20,19 @@ extension Store {
     /// `updatingSyncState` changes the ``SyncState`` inside the last batch's transaction (a pull
     /// advances its cursor atomically with the page it applied).
     @discardableResult
-    public func merge(_ ops: [Op], batchSize: Int = 5_000,
-                      updatingSyncState: (@Sendable (inout SyncState) throws -> Void)? = nil) throws -> MergeReport {
+    public func merge(
+        _ ops: [Op], batchSize: Int = 5_000,
+        updatingSyncState: (@Sendable (inout SyncState) throws -> Void)? = nil
+    ) throws -> MergeReport {
         try checkClockSkew(ops)
         var report = MergeReport()
         report.received = ops.count
-        let batches = ops.isEmpty ? [[]] : stride(from: 0, to: ops.count, by: batchSize).map {
-            Array(ops[$0..<min($0 + batchSize, ops.count)])
-        }
+        let batches =
+            ops.isEmpty
+            ? [[]]
+            : stride(from: 0, to: ops.count, by: batchSize).map {
+                Array(ops[$0..<min($0 + batchSize, ops.count)])
+            }
         for (index, batch) in batches.enumerated() {
             let last = index == batches.count - 1
             report.applied += try write { db in
@@ -55,7 +60,9 @@ extension Store {
         let limit = now() + maxClockSkewMillis
         if let bad = ops.first(where: { $0.hlc.millis > limit }) {
             let ahead = (bad.hlc.millis - now()) / 1000
-            throw StoreError(.futureTimestamp, """
+            throw StoreError(
+                .futureTimestamp,
+                """
                 op \(bad.id) is stamped \(ahead) s in the future of this laptop's clock (limit \(maxClockSkewMillis / 1000) s): \
                 this laptop's clock is behind, or the clock of replica \(bad.id.replica.short) is ahead \
                 (a sync server refuses ops ahead of its own clock, so check this laptop's clock first); nothing was applied
@@ -75,9 +82,11 @@ extension Store {
             let replicas = try Data.fetchAll(db, sql: "SELECT DISTINCT replica FROM ops ORDER BY replica")
                 .compactMap { ReplicaID(bytes: Array($0)) }
             for replica in replicas where only == nil || only == replica {
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT replica, counter, hlc, body FROM ops WHERE replica = ? AND counter > ? ORDER BY counter
-                    """, arguments: [Data(replica.bytes), Int64(since[replica])])
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT replica, counter, hlc, body FROM ops WHERE replica = ? AND counter > ? ORDER BY counter
+                        """, arguments: [Data(replica.bytes), Int64(since[replica])])
                 while let row = try rows.next() {
                     result.append(try OpLog.decode(row))
                     if let limit, result.count >= limit { return result }

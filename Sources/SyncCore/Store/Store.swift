@@ -38,8 +38,10 @@ public final class Store: Sendable {
         UInt64(max(0, Date().timeIntervalSince1970 * 1000))
     }
 
-    init(path: String, pool: DatabasePool, replica: ReplicaID, now: @escaping @Sendable () -> UInt64,
-         maxClockSkewMillis: UInt64, identifiers: @escaping @Sendable (UInt64) -> String) {
+    init(
+        path: String, pool: DatabasePool, replica: ReplicaID, now: @escaping @Sendable () -> UInt64,
+        maxClockSkewMillis: UInt64, identifiers: @escaping @Sendable (UInt64) -> String
+    ) {
         self.path = path
         self.pool = pool
         self.replica = replica
@@ -53,10 +55,12 @@ public final class Store: Sendable {
 
     /// Creates a new store with a fresh replica id (or `replica`, for deterministic benchmark
     /// replays: two stores must never share one). Refuses to overwrite an existing one.
-    public static func create(at path: String, name: String? = nil, replica: ReplicaID? = nil,
-                              now: @escaping @Sendable () -> UInt64 = Store.systemClock,
-                              maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis,
-                              identifiers: @escaping @Sendable (UInt64) -> String = Identifier.make) throws -> Store {
+    public static func create(
+        at path: String, name: String? = nil, replica: ReplicaID? = nil,
+        now: @escaping @Sendable () -> UInt64 = Store.systemClock,
+        maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis,
+        identifiers: @escaping @Sendable (UInt64) -> String = Identifier.make
+    ) throws -> Store {
         if FileManager.default.fileExists(atPath: path) {
             throw StoreError(.alreadyExists, "a store already exists at \(path)")
         }
@@ -67,18 +71,22 @@ public final class Store: Sendable {
         let pool = try openPool(path)
         let replica = replica ?? ReplicaID.random()
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('replica', ?), ('name', ?), ('hlc', 0), ('created_at', ?)",
-                           arguments: [Data(replica.bytes), name ?? ProcessInfo.processInfo.hostName, Int64(now())])
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES ('replica', ?), ('name', ?), ('hlc', 0), ('created_at', ?)",
+                arguments: [Data(replica.bytes), name ?? ProcessInfo.processInfo.hostName, Int64(now())])
             try db.execute(sql: "INSERT INTO replicas(replica, contiguous) VALUES (?, 0)", arguments: [Data(replica.bytes)])
         }
-        return Store(path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis,
-                     identifiers: identifiers)
+        return Store(
+            path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis,
+            identifiers: identifiers)
     }
 
     /// Opens an existing store.
-    public static func open(at path: String, now: @escaping @Sendable () -> UInt64 = Store.systemClock,
-                            maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis,
-                            identifiers: @escaping @Sendable (UInt64) -> String = Identifier.make) throws -> Store {
+    public static func open(
+        at path: String, now: @escaping @Sendable () -> UInt64 = Store.systemClock,
+        maxClockSkewMillis: UInt64 = defaultMaxClockSkewMillis,
+        identifiers: @escaping @Sendable (UInt64) -> String = Identifier.make
+    ) throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(.notInitialized, "no store at \(path): run `synccli init` first, or pass --store")
         }
@@ -90,8 +98,9 @@ public final class Store: Sendable {
         guard let data, let replica = ReplicaID(bytes: Array(data)) else {
             throw StoreError(.unreadable, "\(path) is not an ArticleSync store (no replica id)")
         }
-        return Store(path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis,
-                     identifiers: identifiers)
+        return Store(
+            path: path, pool: pool, replica: replica, now: now, maxClockSkewMillis: maxClockSkewMillis,
+            identifiers: identifiers)
     }
 
     static func openPool(_ path: String) throws -> DatabasePool {
@@ -156,8 +165,9 @@ public final class Store: Sendable {
 
     static func setMeta(_ key: String, _ value: String?, in db: Database) throws {
         if let value {
-            try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [key, value])
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
         } else {
             try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
         }

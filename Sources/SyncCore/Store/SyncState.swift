@@ -72,14 +72,16 @@ extension SyncState {
     }
 
     func save(_ db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO sync_state (id, remote_url, remote_library, remote_insecure, cursor, epoch, acked,
-                                               acked_at, last_success_at, last_error_at, last_error)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                remote?.url, remote?.library, remote?.insecure ?? false, cursor, epoch, Int64(acked),
-                ackedAt.map(Int64.init), lastSuccessAt.map(Int64.init), lastErrorAt.map(Int64.init), lastError,
-            ])
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO sync_state (id, remote_url, remote_library, remote_insecure, cursor, epoch, acked,
+                                                   acked_at, last_success_at, last_error_at, last_error)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            remote?.url, remote?.library, remote?.insecure ?? false, cursor, epoch, Int64(acked),
+            ackedAt.map(Int64.init), lastSuccessAt.map(Int64.init), lastErrorAt.map(Int64.init), lastError,
+        ])
     }
 }
 

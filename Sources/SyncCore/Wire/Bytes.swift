@@ -1,4 +1,3 @@
-
 /// Little helpers for the binary formats: LEB128 varints, length-prefixed UTF-8 strings and
 /// fixed-width big-endian integers. Reading never traps: every overrun is a ``DecodeError``.
 public struct ByteWriter: Sendable {

@@ -79,12 +79,14 @@ public struct Changeset: Hashable, Sendable {
         guard first.id.counter >= 1 else { throw ChangesetError(.counterMismatch, "op counters start at 1, got 0") }
         for (i, op) in ops.enumerated() {
             guard op.id.replica == first.id.replica else {
-                throw ChangesetError(.mixedReplicas,
-                                     "op \(i + 1) is from replica \(op.id.replica), not \(first.id.replica)")
+                throw ChangesetError(
+                    .mixedReplicas,
+                    "op \(i + 1) is from replica \(op.id.replica), not \(first.id.replica)")
             }
             guard op.id.counter >= first.id.counter, op.id.counter - first.id.counter == UInt64(i) else {
-                throw ChangesetError(.counterMismatch,
-                                     "op \(i + 1) has counter \(op.id.counter), expected \(first.id.counter) + \(i)")
+                throw ChangesetError(
+                    .counterMismatch,
+                    "op \(i + 1) has counter \(op.id.counter), expected \(first.id.counter) + \(i)")
             }
         }
         var p = ByteWriter(capacity: ops.count * 48)
@@ -98,12 +100,13 @@ public struct Changeset: Hashable, Sendable {
         }
         let body = Zlib.deflate(p.bytes, level: level)
         guard ops.count <= UInt32.max, p.bytes.count <= UInt32.max, body.count <= UInt32.max else {
-            throw ChangesetError(.tooLarge,
-                                 "\(ops.count) ops, \(p.bytes.count) payload bytes do not fit one frame; split them")
+            throw ChangesetError(
+                .tooLarge,
+                "\(ops.count) ops, \(p.bytes.count) payload bytes do not fit one frame; split them")
         }
         var w = ByteWriter(capacity: headerSize + body.count)
         w.raw(magic); w.u8(formatMajor); w.u8(formatMinor)
-        w.u8(FrameType.ops.rawValue); w.u8(0) // cleartext
+        w.u8(FrameType.ops.rawValue); w.u8(0)  // cleartext
         w.raw(first.id.replica.bytes)
         w.fixed(first.id.counter); w.fixed(ops.last!.id.counter); w.fixed(UInt32(ops.count))
         w.fixed(UInt32(p.bytes.count))
@@ -118,8 +121,9 @@ public struct Changeset: Hashable, Sendable {
     public static func decode(_ bytes: [UInt8], limits: ChangesetLimits = .default) throws(ChangesetError) -> Changeset {
         let header = try inspectHeader(bytes)
         if bytes.count > header.frameLength {
-            throw ChangesetError(.lengthMismatch,
-                                 "\(bytes.count - header.frameLength) bytes follow the frame, which ends at byte \(header.frameLength)")
+            throw ChangesetError(
+                .lengthMismatch,
+                "\(bytes.count - header.frameLength) bytes follow the frame, which ends at byte \(header.frameLength)")
         }
         return try decodeFrame(bytes, at: 0, header: header, limits: limits)
     }
@@ -152,11 +156,14 @@ public struct Changeset: Hashable, Sendable {
         let available = bytes.count - start
         let magicSeen = Array(bytes[start..<start + min(4, available)])
         guard magicSeen == Array(magic.prefix(magicSeen.count)) else {
-            throw ChangesetError(.badMagic,
-                                 "not a changeset: expected magic \"ASCS\" (41 53 43 53), found \(magicSeen.hexString)")
+            throw ChangesetError(
+                .badMagic,
+                "not a changeset: expected magic \"ASCS\" (41 53 43 53), found \(magicSeen.hexString)")
         }
         if available >= 6, !readableFormats.contains(bytes[start + 4]) {
-            throw ChangesetError(.unsupportedVersion, """
+            throw ChangesetError(
+                .unsupportedVersion,
+                """
                 unsupported changeset format version \(bytes[start + 4]).\(bytes[start + 5]); this build reads \
                 \(readableFormats.map(String.init).joined(separator: " and ")) (a newer synccli wrote it: upgrade)
                 """)
@@ -167,12 +174,14 @@ public struct Changeset: Hashable, Sendable {
             let type = bytes[start + 6], generation = bytes[start + 7]
             guard type == FrameType.ops.rawValue else {
                 let name = FrameType(rawValue: type).map { "\($0.name) frame" } ?? "frame of type \(type)"
-                throw ChangesetError(.unsupportedFrameType,
-                                     "a \(name): this build reads only ops frames (type 1); a newer synccli wrote it")
+                throw ChangesetError(
+                    .unsupportedFrameType,
+                    "a \(name): this build reads only ops frames (type 1); a newer synccli wrote it")
             }
             guard generation == 0 else {
-                throw ChangesetError(.encrypted,
-                                     "the frame is encrypted (key generation \(generation)); this build reads only cleartext frames")
+                throw ChangesetError(
+                    .encrypted,
+                    "the frame is encrypted (key generation \(generation)); this build reads only cleartext frames")
             }
         }
         guard available >= size else {
@@ -190,66 +199,76 @@ public struct Changeset: Hashable, Sendable {
                 firstCounter: first, lastCounter: last, opCount: count, uncompressedLength: try r.fixed(UInt32.self),
                 sha256: Array(try r.raw(32)), compressedLength: try r.fixed(UInt32.self))
         } catch {
-            throw ChangesetError(.truncated, error.reason) // unreachable: the length was checked above
+            throw ChangesetError(.truncated, error.reason)  // unreachable: the length was checked above
         }
         let (first, last, count) = (header.firstCounter, header.lastCounter, header.opCount)
         guard first >= 1, last >= first, UInt64(count) == last - first + 1 else {
-            throw ChangesetError(.counterMismatch,
-                                 "header says counters \(first)…\(last) but op count \(count) (counters start at 1 and count must be last - first + 1)")
+            throw ChangesetError(
+                .counterMismatch,
+                "header says counters \(first)…\(last) but op count \(count) (counters start at 1 and count must be last - first + 1)")
         }
         return header
     }
 
-    static func decodeFrame(_ bytes: [UInt8], at start: Int, header h: ChangesetHeader,
-                            limits: ChangesetLimits) throws(ChangesetError) -> Changeset {
+    static func decodeFrame(
+        _ bytes: [UInt8], at start: Int, header h: ChangesetHeader,
+        limits: ChangesetLimits
+    ) throws(ChangesetError) -> Changeset {
         // Limits first: they cost nothing and keep a hostile header from making us work.
         let (count, plain, packed) = (Int(h.opCount), Int(h.uncompressedLength), Int(h.compressedLength))
         guard packed <= limits.maxCompressedBytes else {
-            throw ChangesetError(.tooLarge,
-                                 "compressed body of \(packed) bytes exceeds the limit of \(limits.maxCompressedBytes)")
+            throw ChangesetError(
+                .tooLarge,
+                "compressed body of \(packed) bytes exceeds the limit of \(limits.maxCompressedBytes)")
         }
         guard plain <= limits.maxUncompressedBytes else {
-            throw ChangesetError(.tooLarge,
-                                 "declared payload of \(plain) bytes exceeds the limit of \(limits.maxUncompressedBytes)")
+            throw ChangesetError(
+                .tooLarge,
+                "declared payload of \(plain) bytes exceeds the limit of \(limits.maxUncompressedBytes)")
         }
         guard count <= limits.maxOps else {
             throw ChangesetError(.tooManyOps, "\(count) ops exceed the limit of \(limits.maxOps) per changeset")
         }
         let ratioBound = packed.multipliedReportingOverflow(by: limits.maxInflateRatio)
         guard plain <= ChangesetLimits.ratioFloor || ratioBound.overflow || plain <= ratioBound.partialValue else {
-            throw ChangesetError(.inflateRatio,
-                                 "declared payload of \(plain) bytes is over \(limits.maxInflateRatio)× its \(packed)-byte compressed body")
+            throw ChangesetError(
+                .inflateRatio,
+                "declared payload of \(plain) bytes is over \(limits.maxInflateRatio)× its \(packed)-byte compressed body")
         }
         let smallest = h.formatMajor == 1 ? minOpSize : minOpSize + 3
         guard plain >= 8 + count * smallest else {
-            throw ChangesetError(.malformedOps,
-                                 "declared payload of \(plain) bytes cannot hold \(count) ops (at least \(8 + count * smallest) bytes)")
+            throw ChangesetError(
+                .malformedOps,
+                "declared payload of \(plain) bytes cannot hold \(count) ops (at least \(8 + count * smallest) bytes)")
         }
         guard bytes.count - start - h.headerSize >= packed else {
-            throw ChangesetError(.truncated,
-                                 "body is truncated: \(bytes.count - start - h.headerSize) of \(packed) compressed bytes present")
+            throw ChangesetError(
+                .truncated,
+                "body is truncated: \(bytes.count - start - h.headerSize) of \(packed) compressed bytes present")
         }
         let bodyStart = start + h.headerSize
         let payload: [UInt8]
         do throws(Zlib.InflateError) {
             payload = try Zlib.inflateChecked(Array(bytes[bodyStart..<bodyStart + packed]), expectedLength: plain, limit: plain)
         } catch {
-            let code: ChangesetError.Code = switch error.kind {
-            case .truncated: .truncated
-            case .corrupt: .corruptBody
-            case .overLimit, .trailingBytes, .lengthMismatch: .lengthMismatch
-            }
+            let code: ChangesetError.Code =
+                switch error.kind {
+                case .truncated: .truncated
+                case .corrupt: .corruptBody
+                case .overLimit, .trailingBytes, .lengthMismatch: .lengthMismatch
+                }
             throw ChangesetError(code, "body: \(error.reason)")
         }
         // The hash is checked before a single op is parsed: the op parser only sees verified bytes.
         let actual = digest(bytes[start..<start + h.hashedHeaderSize], payload)
         guard actual == h.sha256 else {
-            throw ChangesetError(.checksumMismatch,
-                                 "SHA-256 mismatch: header says \(h.sha256.hexString), header+payload hash to \(actual.hexString)")
+            throw ChangesetError(
+                .checksumMismatch,
+                "SHA-256 mismatch: header says \(h.sha256.hexString), header+payload hash to \(actual.hexString)")
         }
         var r = ByteReader(payload)
         var ops: [Op] = []
-        ops.reserveCapacity(count) // bounded: count <= maxOps and <= payload size / 4
+        ops.reserveCapacity(count)  // bounded: count <= maxOps and <= payload size / 4
         var i = 0
         do throws(DecodeError) {
             var previous = try r.fixed(UInt64.self)
@@ -263,12 +282,14 @@ public struct Changeset: Hashable, Sendable {
                 ops.append(Op(id: id, hlc: HLC(raw: previous), decoded: decoded))
             }
         } catch {
-            throw ChangesetError(.malformedOps,
-                                 "op \(i + 1) of \(count) (counter \(h.firstCounter + UInt64(i))) is malformed: \(error.reason) (offsets within the inflated payload)")
+            throw ChangesetError(
+                .malformedOps,
+                "op \(i + 1) of \(count) (counter \(h.firstCounter + UInt64(i))) is malformed: \(error.reason) (offsets within the inflated payload)")
         }
         guard r.isAtEnd else {
-            throw ChangesetError(.malformedOps,
-                                 "\(r.remaining) stray payload bytes after the last op, at payload byte \(r.offset)")
+            throw ChangesetError(
+                .malformedOps,
+                "\(r.remaining) stray payload bytes after the last op, at payload byte \(r.offset)")
         }
         return Changeset(replica: h.replica, ops: ops, format: h.formatMajor)
     }
@@ -324,8 +345,9 @@ public struct ChangesetLimits: Hashable, Sendable {
     }
 
     /// 32 MiB compressed, 256 MiB uncompressed, ratio 1032 (deflate's maximum), 1,000,000 ops.
-    public static let `default` = ChangesetLimits(maxCompressedBytes: 32 << 20, maxUncompressedBytes: 256 << 20,
-                                                  maxInflateRatio: 1032, maxOps: 1_000_000)
+    public static let `default` = ChangesetLimits(
+        maxCompressedBytes: 32 << 20, maxUncompressedBytes: 256 << 20,
+        maxInflateRatio: 1032, maxOps: 1_000_000)
     /// Payloads this small are not ratio-checked: the zlib framing alone makes tiny ratios noisy,
     /// and 4 KiB is harmless however it was produced.
     public static let ratioFloor = 4096

@@ -97,8 +97,9 @@ public enum Zlib {
                 out.append(contentsOf: UnsafeBufferPointer(start: chunk, count: produced))
                 if out.count > cap {
                     let which = expectedLength <= limit ? "the declared length \(expectedLength)" : "the limit \(limit)"
-                    return InflateError(kind: .overLimit,
-                                        reason: "inflated data exceeds \(which) bytes (stopped after \(out.count) bytes)")
+                    return InflateError(
+                        kind: .overLimit,
+                        reason: "inflated data exceeds \(which) bytes (stopped after \(out.count) bytes)")
                 }
                 switch status {
                 case Z_STREAM_END:
@@ -107,23 +108,28 @@ public enum Zlib {
                     continue
                 case Z_OK, Z_BUF_ERROR:
                     // No progress possible: all input was consumed before the end marker.
-                    return InflateError(kind: .truncated,
-                                        reason: "zlib stream is truncated: its \(input.count) bytes end before the end marker and checksum (\(out.count) bytes inflated)")
+                    return InflateError(
+                        kind: .truncated,
+                        reason:
+                            "zlib stream is truncated: its \(input.count) bytes end before the end marker and checksum (\(out.count) bytes inflated)")
                 default:
                     let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
-                    return InflateError(kind: .corrupt,
-                                        reason: "zlib stream is corrupt at input byte \(Int(stream.total_in)): \(message)")
+                    return InflateError(
+                        kind: .corrupt,
+                        reason: "zlib stream is corrupt at input byte \(Int(stream.total_in)): \(message)")
                 }
             }
         }
         if let result { throw result }
         if stream.avail_in > 0 {
-            throw InflateError(kind: .trailingBytes,
-                               reason: "\(stream.avail_in) bytes follow the end of the zlib stream at input byte \(Int(stream.total_in))")
+            throw InflateError(
+                kind: .trailingBytes,
+                reason: "\(stream.avail_in) bytes follow the end of the zlib stream at input byte \(Int(stream.total_in))")
         }
         guard out.count == expectedLength else {
-            throw InflateError(kind: .lengthMismatch,
-                               reason: "zlib stream inflated to \(out.count) bytes, expected \(expectedLength)")
+            throw InflateError(
+                kind: .lengthMismatch,
+                reason: "zlib stream inflated to \(out.count) bytes, expected \(expectedLength)")
         }
         return out
     }

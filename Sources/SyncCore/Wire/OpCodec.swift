@@ -137,8 +137,9 @@ public enum OpCodec {
         case setRemoveKind:
             body = .setRemove(entity, set: try p.string(), element: try p.string(), observed: try decodeIDs(&p))
         default:
-            return Decoded(body: .unknown(kind: kind, entity: entity, payload: Array(try p.raw(p.remaining))),
-                           context: context, countsAsWork: flags & flagWork != 0)
+            return Decoded(
+                body: .unknown(kind: kind, entity: entity, payload: Array(try p.raw(p.remaining))),
+                context: context, countsAsWork: flags & flagWork != 0)
         }
         guard p.isAtEnd else { throw DecodeError("\(p.remaining) stray bytes after op payload ending at byte \(r.offset)") }
         return Decoded(body: body, context: context, countsAsWork: flags & flagWork != 0)
@@ -157,12 +158,14 @@ public enum OpCodec {
         case assignKind: body = .assign(try decodeFormat1Entity(&p), try decodeWrites(&p))
         case setAddKind: body = .setAdd(try decodeFormat1Entity(&p), set: try p.string(), element: try p.string())
         case setRemoveKind:
-            body = .setRemove(try decodeFormat1Entity(&p), set: try p.string(), element: try p.string(),
-                              observed: try decodeIDs(&p))
+            body = .setRemove(
+                try decodeFormat1Entity(&p), set: try p.string(), element: try p.string(),
+                observed: try decodeIDs(&p))
         default:
             let nowhere = EntityRef(EntityRef.Kind(rawValue: 0), "")
-            return Decoded(body: .unknown(kind: kind, entity: nowhere, payload: Array(try p.raw(p.remaining))),
-                           context: context, countsAsWork: false)
+            return Decoded(
+                body: .unknown(kind: kind, entity: nowhere, payload: Array(try p.raw(p.remaining))),
+                context: context, countsAsWork: false)
         }
         guard p.isAtEnd else { throw DecodeError("\(p.remaining) stray bytes after op payload ending at byte \(r.offset)") }
         return Decoded(body: body, context: context, countsAsWork: TrashRule.isWork(body))

@@ -20,8 +20,10 @@ public enum PushValidation {
         public let reason: String
     }
 
-    public static func validate(_ bytes: [UInt8], limits: ChangesetLimits, nowMillis: UInt64,
-                                maxClockSkewMillis: UInt64) -> Result<Changeset, Refusal> {
+    public static func validate(
+        _ bytes: [UInt8], limits: ChangesetLimits, nowMillis: UInt64,
+        maxClockSkewMillis: UInt64
+    ) -> Result<Changeset, Refusal> {
         let changeset: Changeset
         do {
             changeset = try Changeset.decode(bytes, limits: limits)
@@ -50,12 +52,14 @@ public enum PushValidation {
         let (limit, overflow) = nowMillis.addingReportingOverflow(maxClockSkewMillis)
         guard !overflow, let bad = ops.first(where: { $0.hlc.millis > limit }) else { return nil }
         let ahead = bad.hlc.millis - nowMillis
-        return Refusal(code: "clock_skew", reason: """
-            op \(bad.id.replica.description):\(bad.id.counter) is stamped \(describe(ahead)) ahead of the server's clock \
-            (limit \(describe(maxClockSkewMillis))): this laptop's clock is wrong. Set it right (enable NTP); \
-            ops already recorded keep their stamps and are accepted once the server's clock reaches them. \
-            Nothing was stored
-            """)
+        return Refusal(
+            code: "clock_skew",
+            reason: """
+                op \(bad.id.replica.description):\(bad.id.counter) is stamped \(describe(ahead)) ahead of the server's clock \
+                (limit \(describe(maxClockSkewMillis))): this laptop's clock is wrong. Set it right (enable NTP); \
+                ops already recorded keep their stamps and are accepted once the server's clock reaches them. \
+                Nothing was stored
+                """)
     }
 
     static func describe(_ millis: UInt64) -> String {

@@ -49,8 +49,10 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "The library the device may sync.") var library: String
         @Option(help: "A name for people, e.g. the laptop's owner.") var name: String
         @Flag(help: "The device may pull but not push.") var readOnly = false
-        @Option(help: ArgumentHelp("The server's URL as the laptop will reach it, for the printed `synccli remote set` line.",
-                                   valueName: "URL"))
+        @Option(
+            help: ArgumentHelp(
+                "The server's URL as the laptop will reach it, for the printed `synccli remote set` line.",
+                valueName: "URL"))
         var url = "http://127.0.0.1:8080"
         @OptionGroup var storage: StorageOptions
 
@@ -58,7 +60,8 @@ struct DeviceCommand: AsyncParsableCommand {
             try await adminAction(storage) { store in
                 let token = DeviceToken.generate()
                 let device = try await store.enrollDevice(library: library, name: name, readOnly: readOnly, tokenHash: token.hash)
-                print("""
+                print(
+                    """
                     enrolled device \(device.id) ("\(name)") for library \(library)\(readOnly ? " (read-only)" : "")
                     token: \(token.value)
                     This token is shown only once; the server keeps only its SHA-256. On the laptop run:
@@ -85,8 +88,11 @@ struct DeviceCommand: AsyncParsableCommand {
                 print("ID                   LIBRARY          ACCESS  REPLICA   STATUS   NAME")
                 for d in devices {
                     let status = d.isRevoked ? "revoked" : "active"
-                    print([d.id.padding(20), d.library.padding(16), (d.readOnly ? "read" : "write").padding(7),
-                           (d.replica.map { String($0.prefix(8)) } ?? "-").padding(9), status.padding(8), d.name]
+                    print(
+                        [
+                            d.id.padding(20), d.library.padding(16), (d.readOnly ? "read" : "write").padding(7),
+                            (d.replica.map { String($0.prefix(8)) } ?? "-").padding(9), status.padding(8), d.name,
+                        ]
                         .joined(separator: " "))
                 }
             }

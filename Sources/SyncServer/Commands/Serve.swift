@@ -7,9 +7,9 @@ import Prometheus
 import ServerStorage
 import ServerStoreSQLite
 import ServiceLifecycle
-import UnixSignals
 import SyncModel
 public import SyncServerKit
+import UnixSignals
 
 /// `syncserver serve`: runs the HTTP server until SIGTERM or SIGINT, then stops accepting,
 /// lets in-flight requests finish (a push commits or rolls back as one transaction) and exits.
@@ -67,22 +67,25 @@ struct Serve: AsyncParsableCommand {
             store = try backend.open(create: true)
         } catch {
             logger.critical("cannot open the data directory", metadata: ["storage": .string(backend.description), "error": "\(error)"])
-            throw ExitCode(78) // EX_CONFIG
+            throw ExitCode(78)  // EX_CONFIG
         }
         let epoch = try await store.epoch()
         let libraries = try await store.libraries()
-        logger.info("starting", metadata: [
-            "storage": .string(backend.description), "host": .string(config.host), "port": .stringConvertible(config.port),
-            "epoch": .string(epoch), "libraries": .stringConvertible(libraries.count),
-        ])
+        logger.info(
+            "starting",
+            metadata: [
+                "storage": .string(backend.description), "host": .string(config.host), "port": .stringConvertible(config.port),
+                "epoch": .string(epoch), "libraries": .stringConvertible(libraries.count),
+            ])
         if libraries.isEmpty {
             logger.warning("no libraries yet: create one with `syncserver library create NAME --data \(config.dataDirectory)`")
         }
         let app = buildApplication(config, store: store, metrics: metrics, logger: logger)
         // The store starts first and stops last: graceful shutdown runs in reverse order, so the
         // HTTP server has finished its in-flight pushes before the database closes.
-        var groupConfig = ServiceGroupConfiguration(services: [store, app], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                    logger: logger)
+        var groupConfig = ServiceGroupConfiguration(
+            services: [store, app], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
         // Below the systemd unit's TimeoutStopSec (30 s): after this, requests are cancelled.
         groupConfig.maximumGracefulShutdownDuration = .seconds(20)
         try await ServiceGroup(configuration: groupConfig).run()

@@ -24,8 +24,10 @@ public struct SyncServerCommand: AsyncParsableCommand {
 
 /// Runs an admin action on the backend the options name, turning a ServerStoreError into
 /// "error: …" and exit status 1.
-func adminAction(_ storage: StorageOptions, create: Bool = false,
-                 _ body: @Sendable (any ServerStore) async throws -> Void) async throws {
+func adminAction(
+    _ storage: StorageOptions, create: Bool = false,
+    _ body: @Sendable (any ServerStore) async throws -> Void
+) async throws {
     do {
         try await storage.backend().withStore(create: create, body)
     } catch let error as ServerStoreError {
@@ -36,7 +38,8 @@ func adminAction(_ storage: StorageOptions, create: Bool = false,
 
 /// Library names: what goes in the URL, so a conservative alphabet.
 func validateLibraryName(_ name: String) throws {
-    let ok = (1...64).contains(name.utf8.count)
+    let ok =
+        (1...64).contains(name.utf8.count)
         && name.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
                 || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")

@@ -14,13 +14,16 @@ import SyncWire
 /// let app = buildApplication(ServerConfig(dataDirectory: dir), store: try SQLiteServerStore.open(dataDirectory: dir))
 /// try await app.test(.router) { client in … }
 /// ```
-public func buildApplication(_ config: ServerConfig, store: any ServerStore, metrics: ServerMetrics = ServerMetrics(),
-                             logger: Logger? = nil) -> some ApplicationProtocol {
+public func buildApplication(
+    _ config: ServerConfig, store: any ServerStore, metrics: ServerMetrics = ServerMetrics(),
+    logger: Logger? = nil
+) -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "syncserver")
     logger.logLevel = config.logLevel
     let router = buildRouter(config, store: store, metrics: metrics)
-    let server: HTTPServerBuilder = .http1(configuration: .init(
-        idleTimeout: config.idleTimeoutSeconds > 0 ? .seconds(Int64(config.idleTimeoutSeconds)) : nil))
+    let server: HTTPServerBuilder = .http1(
+        configuration: .init(
+            idleTimeout: config.idleTimeoutSeconds > 0 ? .seconds(Int64(config.idleTimeoutSeconds)) : nil))
     return Application(
         router: router,
         server: server,

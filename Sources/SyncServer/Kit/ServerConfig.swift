@@ -47,8 +47,9 @@ public struct ServerConfig: Sendable, Equatable {
     }
 
     public var changesetLimits: ChangesetLimits {
-        ChangesetLimits(maxCompressedBytes: maxBodyBytes, maxUncompressedBytes: maxUncompressedBytes,
-                        maxInflateRatio: maxInflateRatio, maxOps: maxOpsPerChangeset)
+        ChangesetLimits(
+            maxCompressedBytes: maxBodyBytes, maxUncompressedBytes: maxUncompressedBytes,
+            maxInflateRatio: maxInflateRatio, maxOps: maxOpsPerChangeset)
     }
 
     /// The keys a config file and the environment understand (`ARTICLESYNC_` + uppercased key).

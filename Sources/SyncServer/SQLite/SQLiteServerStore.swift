@@ -35,11 +35,13 @@ public final class SQLiteServerStore: ServerStore {
         var isDirectory: ObjCBool = false
         if !fm.fileExists(atPath: dataDirectory, isDirectory: &isDirectory) {
             guard create else {
-                throw ServerStoreError(.notFound, "no data directory at \(dataDirectory): run `syncserver library create NAME --data \(dataDirectory)` first")
+                throw ServerStoreError(
+                    .notFound, "no data directory at \(dataDirectory): run `syncserver library create NAME --data \(dataDirectory)` first")
             }
             do {
-                try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
-                                       attributes: [.posixPermissions: 0o700])
+                try fm.createDirectory(
+                    atPath: dataDirectory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw ServerStoreError(.unavailable, "cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
             }
@@ -106,11 +108,15 @@ public final class SQLiteServerStore: ServerStore {
         let result = try await write { db -> PushResult in
             let device = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [request.deviceID])
                 .map(Self.device)
-            let owner = try String.fetchOne(db, sql: """
-                SELECT id FROM devices WHERE library = ? AND replica = ? AND id <> ? AND revoked_at IS NULL
-                """, arguments: [request.library, replica, request.deviceID])
-            let acked = try Int64.fetchOne(db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?",
-                                           arguments: [request.library, replica]) ?? 0
+            let owner = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT id FROM devices WHERE library = ? AND replica = ? AND id <> ? AND revoked_at IS NULL
+                    """, arguments: [request.library, replica, request.deviceID])
+            let acked =
+                try Int64.fetchOne(
+                    db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?",
+                    arguments: [request.library, replica]) ?? 0
             let head = try Int64.fetchOne(db, sql: "SELECT head FROM libraries WHERE name = ?", arguments: [request.library]) ?? 0
             let epoch = try Self.epoch(db)
             switch decide(PushState(device: device, replicaOwner: owner, acked: acked, head: head, epoch: epoch)) {
@@ -123,18 +129,24 @@ public final class SQLiteServerStore: ServerStore {
                     try db.execute(sql: "UPDATE devices SET replica = ? WHERE id = ?", arguments: [replica, request.deviceID])
                 }
                 let seq = head + 1
-                try db.execute(sql: """
-                    INSERT INTO changesets (library, seq, replica, first, last, op_count, device, received_at, format, bytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [request.library, seq, replica, frame.first, frame.last, frame.opCount, request.deviceID,
-                                     Self.now(), frame.format, Data(frame.bytes)])
-                try db.execute(sql: """
-                    INSERT INTO heads (library, replica, acked) VALUES (?, ?, ?)
-                    ON CONFLICT (library, replica) DO UPDATE SET acked = excluded.acked
-                    """, arguments: [request.library, replica, frame.last])
-                try db.execute(sql: """
-                    UPDATE libraries SET head = ?, changesets = changesets + 1, ops = ops + ? WHERE name = ?
-                    """, arguments: [seq, frame.opCount, request.library])
+                try db.execute(
+                    sql: """
+                        INSERT INTO changesets (library, seq, replica, first, last, op_count, device, received_at, format, bytes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        request.library, seq, replica, frame.first, frame.last, frame.opCount, request.deviceID,
+                        Self.now(), frame.format, Data(frame.bytes),
+                    ])
+                try db.execute(
+                    sql: """
+                        INSERT INTO heads (library, replica, acked) VALUES (?, ?, ?)
+                        ON CONFLICT (library, replica) DO UPDATE SET acked = excluded.acked
+                        """, arguments: [request.library, replica, frame.last])
+                try db.execute(
+                    sql: """
+                        UPDATE libraries SET head = ?, changesets = changesets + 1, ops = ops + ? WHERE name = ?
+                        """, arguments: [seq, frame.opCount, request.library])
                 Failpoint.hit("server.push.mid-apply")
                 return .stored(acked: frame.last, seq: seq, epoch: epoch, opsStored: frame.opCount)
             }
@@ -149,9 +161,11 @@ public final class SQLiteServerStore: ServerStore {
             let head = try Int64.fetchOne(db, sql: "SELECT head FROM libraries WHERE name = ?", arguments: [library]) ?? 0
             var frames: [ChangesPage.Frame] = []
             guard since < head else { return ChangesPage(epoch: epoch, head: head, frames: frames) }
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT seq, format, bytes FROM changesets WHERE library = ? AND seq > ? ORDER BY seq LIMIT ?
-                """, arguments: [library, since, limit])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT seq, format, bytes FROM changesets WHERE library = ? AND seq > ? ORDER BY seq LIMIT ?
+                    """, arguments: [library, since, limit])
             var total = 0
             while let row = try rows.next() {
                 let data: Data = row["bytes"]
@@ -171,8 +185,9 @@ public final class SQLiteServerStore: ServerStore {
             for head in try Row.fetchAll(db, sql: "SELECT replica, acked FROM heads WHERE library = ?", arguments: [library]) {
                 replicas[head["replica"]] = head["acked"]
             }
-            return LibrarySummary(library: library, epoch: try Self.epoch(db), head: row["head"],
-                                  changesets: row["changesets"], ops: row["ops"], replicas: replicas)
+            return LibrarySummary(
+                library: library, epoch: try Self.epoch(db), head: row["head"],
+                changesets: row["changesets"], ops: row["ops"], replicas: replicas)
         }
     }
 
@@ -202,11 +217,13 @@ public final class SQLiteServerStore: ServerStore {
             }
             let id = "dev_" + randomHex(6)
             let now = Self.now()
-            try db.execute(sql: """
-                INSERT INTO devices (id, library, name, token_hash, read_only, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [id, library, name, tokenHash, readOnly, now])
-            return Device(id: id, library: library, name: name, readOnly: readOnly, replica: nil,
-                          createdAt: now, revokedAt: nil)
+            try db.execute(
+                sql: """
+                    INSERT INTO devices (id, library, name, token_hash, read_only, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, library, name, tokenHash, readOnly, now])
+            return Device(
+                id: id, library: library, name: name, readOnly: readOnly, replica: nil,
+                createdAt: now, revokedAt: nil)
         }
     }
 
@@ -218,8 +235,9 @@ public final class SQLiteServerStore: ServerStore {
 
     public func revokeDevice(id: String) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                           arguments: [Self.now(), id])
+            try db.execute(
+                sql: "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [Self.now(), id])
             return db.changesCount > 0
         }
     }
@@ -266,8 +284,9 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     static func device(_ row: Row) -> Device {
-        Device(id: row["id"], library: row["library"], name: row["name"], readOnly: row["read_only"],
-               replica: row["replica"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        Device(
+            id: row["id"], library: row["library"], name: row["name"], readOnly: row["read_only"],
+            replica: row["replica"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }

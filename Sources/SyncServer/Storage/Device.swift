@@ -9,8 +9,10 @@ public struct Device: Sendable, Hashable, Codable {
     public let createdAt: Int64
     public let revokedAt: Int64?
 
-    public init(id: String, library: String, name: String, readOnly: Bool, replica: String?, createdAt: Int64,
-                revokedAt: Int64?) {
+    public init(
+        id: String, library: String, name: String, readOnly: Bool, replica: String?, createdAt: Int64,
+        revokedAt: Int64?
+    ) {
         self.id = id; self.library = library; self.name = name; self.readOnly = readOnly; self.replica = replica
         self.createdAt = createdAt; self.revokedAt = revokedAt
     }

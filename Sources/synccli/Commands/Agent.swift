@@ -39,7 +39,7 @@ struct Agent: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let s = try store.open()
-            _ = try SyncClient(store: s) // fail now, clearly, if no remote or token is configured
+            _ = try SyncClient(store: s)  // fail now, clearly, if no remote or token is configured
             var logger = Logger(label: "synccli.agent") { StreamLogHandler.standardError(label: $0) }
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             var settings = AgentSettings()
@@ -81,8 +81,9 @@ struct AgentPIDFile {
     /// The pid of a live agent, if any (a stale file from a killed agent is ignored).
     func running() -> Int32? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
-              kill(pid, 0) == 0 || errno == EPERM else { return nil }
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+            kill(pid, 0) == 0 || errno == EPERM
+        else { return nil }
         return pid
     }
 }

@@ -70,8 +70,9 @@ struct Note: AsyncParsableCommand {
 }
 
 struct AnnotationCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "annotation", abstract: "Manage highlights and notes.",
-                                                    subcommands: [Remove.self])
+    static let configuration = CommandConfiguration(
+        commandName: "annotation", abstract: "Manage highlights and notes.",
+        subcommands: [Remove.self])
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a highlight or note.")

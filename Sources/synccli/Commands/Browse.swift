@@ -81,7 +81,9 @@ struct Show: AsyncParsableCommand {
 struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search titles, leads and bodies (Arabic-aware), best matches first.",
-        discussion: "Diacritics, tatweel, alef forms, ى/ي, ة/ه and Arabic-Indic digits are folded, and common prefixes (ال، و، ب، ل …) are stripped, so غزة finds غزّة and بغزة. Every word must match.")
+        discussion:
+            "Diacritics, tatweel, alef forms, ى/ي, ة/ه and Arabic-Indic digits are folded, and common prefixes (ال، و، ب، ل …) are stripped, so غزة finds غزّة and بغزة. Every word must match."
+    )
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions

@@ -20,7 +20,9 @@ struct Init: AsyncParsableCommand {
             let s = try Store.create(at: store.path, name: name, now: try StoreOptions.clock())
             struct Created: Encodable { let path: String; let replica: String; let name: String }
             let created = Created(path: s.path, replica: s.replica.description, name: try s.name())
-            if output.json { try printJSON(created) } else {
+            if output.json {
+                try printJSON(created)
+            } else {
                 print("Created store at \(created.path)\nreplica \(created.replica) (\(created.name))")
             }
         }
@@ -75,7 +77,9 @@ struct Add: AsyncParsableCommand {
             draft.url = url; draft.source = source; draft.byline = byline; draft.publishedAt = published; draft.language = lang
             let (id, created) = try s.addArticle(draft, tags: tags)
             struct Added: Encodable { let id: String; let created: Bool; let title: String }
-            if output.json { try printJSON(Added(id: id, created: created, title: draft.title)) } else {
+            if output.json {
+                try printJSON(Added(id: id, created: created, title: draft.title))
+            } else {
                 print(created ? "added \(id)  \(oneLine(draft.title))" : "already in the library: \(id)  \(oneLine(draft.title))")
             }
         }
@@ -104,8 +108,12 @@ struct Import: AsyncParsableCommand {
             let records = try Store.parseLibrary(try readInput(file))
             let progress = Progress(label: "importing")
             let report = try s.importLibrary(records, batchSize: batchSize, progress: progress.update)
-            if output.json { try printJSON(report) } else {
-                print("imported \(report.articlesCreated) new articles (\(report.articlesExisting) already present), \(report.collections) collections, \(report.annotations) annotations; \(report.ops) ops")
+            if output.json {
+                try printJSON(report)
+            } else {
+                print(
+                    "imported \(report.articlesCreated) new articles (\(report.articlesExisting) already present), \(report.collections) collections, \(report.annotations) annotations; \(report.ops) ops"
+                )
             }
         }
     }

@@ -45,7 +45,8 @@ struct ChangesetCommand: AsyncParsableCommand {
     }
 
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Merge changeset files into this store (checked in full before anything is applied).")
+        static let configuration = CommandConfiguration(
+            abstract: "Merge changeset files into this store (checked in full before anything is applied).")
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
         @Argument(help: "Changeset files.") var files: [String]
@@ -94,10 +95,13 @@ struct ChangesetCommand: AsyncParsableCommand {
                 struct OpLine: Encodable { let op: String; let hlc: String; let time: String; let change: String }
                 struct Frame: Encodable { let replica: String; let format: UInt8; let first: UInt64; let last: UInt64; let ops: [OpLine] }
                 let rendered = frames.map { f in
-                    Frame(replica: f.replica.description, format: f.format, first: f.firstCounter, last: f.lastCounter, ops: f.ops.map {
-                        OpLine(op: "\($0.id.replica):\($0.id.counter)", hlc: $0.hlc.description,
-                               time: TimeFormat.iso($0.hlc.millis), change: OpDescription.describe($0.body))
-                    })
+                    Frame(
+                        replica: f.replica.description, format: f.format, first: f.firstCounter, last: f.lastCounter,
+                        ops: f.ops.map {
+                            OpLine(
+                                op: "\($0.id.replica):\($0.id.counter)", hlc: $0.hlc.description,
+                                time: TimeFormat.iso($0.hlc.millis), change: OpDescription.describe($0.body))
+                        })
                 }
                 if output.json { return try printJSON(rendered) }
                 for f in rendered {

@@ -23,8 +23,9 @@ struct CollectionCommand: AsyncParsableCommand {
         func run() async throws {
             try await guarded {
                 let s = try store.open()
-                let id = try s.createCollection(name: name, parent: try parent.map { try s.resolveCollectionID($0) },
-                                                description: description)
+                let id = try s.createCollection(
+                    name: name, parent: try parent.map { try s.resolveCollectionID($0) },
+                    description: description)
                 if output.json { try printJSON(["id": id, "name": name]) } else { print("created collection \(id)  \(name)") }
             }
         }
@@ -83,7 +84,8 @@ struct CollectionCommand: AsyncParsableCommand {
     }
 
     struct AddArticles: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add", abstract: "Put articles in a collection: synccli collection add C ARTICLE…")
+        static let configuration = CommandConfiguration(
+            commandName: "add", abstract: "Put articles in a collection: synccli collection add C ARTICLE…")
         @OptionGroup var store: StoreOptions
         @Argument var collection: String
         @Argument var articles: [String]

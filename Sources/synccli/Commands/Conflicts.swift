@@ -57,8 +57,11 @@ struct Conflicts: AsyncParsableCommand {
         @Flag(help: "Keep the article in the trash, having seen the concurrent work.") var keepTrashed = false
 
         func validate() throws {
-            if keepTrashed { if field != nil || keep != nil || value != nil { throw ValidationError("--keep-trashed takes only the article id") } }
-            else if field == nil || (keep == nil) == (value == nil) { throw ValidationError("give FIELD and exactly one of --keep OP or --value TEXT") }
+            if keepTrashed {
+                if field != nil || keep != nil || value != nil { throw ValidationError("--keep-trashed takes only the article id") }
+            } else if field == nil || (keep == nil) == (value == nil) {
+                throw ValidationError("give FIELD and exactly one of --keep OP or --value TEXT")
+            }
         }
 
         func run() async throws {

@@ -8,7 +8,9 @@ import SyncWire
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check the store, or rebuild everything from the op log.",
-        discussion: "Without options: SQLite integrity check. --rebuild re-derives the library, merge state and search index from the op log alone (the op log is the source of truth).")
+        discussion:
+            "Without options: SQLite integrity check. --rebuild re-derives the library, merge state and search index from the op log alone (the op log is the source of truth)."
+    )
 
     @OptionGroup var store: StoreOptions
     @Flag(help: "Rebuild all derived tables from the op log.") var rebuild = false

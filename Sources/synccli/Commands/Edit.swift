@@ -8,7 +8,9 @@ import SyncWire
 struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Edit an article's fields or reading state.",
-        discussion: "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Example: synccli edit 3f2a --title \"…\" --star")
+        discussion:
+            "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Example: synccli edit 3f2a --title \"…\" --star"
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "Article id or prefix.") var id: String
@@ -87,7 +89,8 @@ struct Restore: AsyncParsableCommand {
 struct Tag: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Add or remove tags.",
-        discussion: "Tags are compared after Unicode normalisation and Latin case folding. A tag removed on one laptop and re-added on another stays (add wins).",
+        discussion:
+            "Tags are compared after Unicode normalisation and Latin case folding. A tag removed on one laptop and re-added on another stays (add wins).",
         subcommands: [AddTags.self, RemoveTags.self])
 
     struct AddTags: AsyncParsableCommand {

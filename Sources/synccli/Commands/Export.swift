@@ -23,7 +23,8 @@ struct Export: AsyncParsableCommand {
             let temporary = outputFile.map { $0 + ".partial" }
             if let temporary {
                 guard FileManager.default.createFile(atPath: temporary, contents: nil),
-                      let handle = FileHandle(forWritingAtPath: temporary) else {
+                    let handle = FileHandle(forWritingAtPath: temporary)
+                else {
                     throw CLIFailure(Exit.cantCreate, "cannot write \(outputFile!)")
                 }
                 out = handle

@@ -18,7 +18,9 @@ struct Status: AsyncParsableCommand {
             if output.json { return try printJSON(report) }
             print("store    \(report.path)")
             print("replica  \(report.replica) (\(report.name))")
-            print("library  \(report.articles) articles, \(report.trashed) in the trash, \(report.collections) collections, \(report.annotations) annotations, \(report.tags) tags")
+            print(
+                "library  \(report.articles) articles, \(report.trashed) in the trash, \(report.collections) collections, \(report.annotations) annotations, \(report.tags) tags"
+            )
             print("ops      \(report.ops) in the log, \(report.ownOps) made here")
             print("seen     \(report.versionVector.isEmpty ? "-" : report.versionVector)")
             print("conflicts \(report.conflicts)\(report.conflicts > 0 ? " (see `synccli conflicts`)" : "")")
@@ -31,7 +33,9 @@ struct Status: AsyncParsableCommand {
             }
             print("last sync \(report.lastSync ?? "never")")
             if let error = report.lastError { print("last error \(error)") }
-            print("agent    \(report.agentPID.map { "running (pid \($0))" } ?? "not running (`synccli agent`, or see README: run it as a user service)")")
+            print(
+                "agent    \(report.agentPID.map { "running (pid \($0))" } ?? "not running (`synccli agent`, or see README: run it as a user service)")"
+            )
         }
     }
 }
@@ -63,10 +67,11 @@ struct StatusReport: Encodable {
     static func make(_ s: Store) throws -> StatusReport {
         let c = try s.counts()
         let vv = try s.versionVector()
-        var report = StatusReport(path: s.path, replica: s.replica.description, name: try s.name(), articles: c["articles"] ?? 0,
-                            trashed: c["trashed"] ?? 0, collections: c["collections"] ?? 0, annotations: c["annotations"] ?? 0,
-                            tags: c["tags"] ?? 0, ops: c["ops"] ?? 0, ownOps: vv[s.replica], versionVector: vv.text,
-                            conflicts: try s.conflicts().count)
+        var report = StatusReport(
+            path: s.path, replica: s.replica.description, name: try s.name(), articles: c["articles"] ?? 0,
+            trashed: c["trashed"] ?? 0, collections: c["collections"] ?? 0, annotations: c["annotations"] ?? 0,
+            tags: c["tags"] ?? 0, ops: c["ops"] ?? 0, ownOps: vv[s.replica], versionVector: vv.text,
+            conflicts: try s.conflicts().count)
         report.agentPID = AgentPIDFile(store: s).running()
         let sync = try s.syncState()
         if let remote = sync.remote {

@@ -44,7 +44,9 @@ struct RemoteCommand: AsyncParsableCommand {
         func run() async throws {
             try await guarded {
                 guard let r = try store.open().remote() else { throw SyncClientError(.config, "no remote configured: run `synccli remote set …`") }
-                if output.json { try printJSON(["url": r.url, "library": r.library, "insecure": r.insecure ? "yes" : "no"]) } else {
+                if output.json {
+                    try printJSON(["url": r.url, "library": r.library, "insecure": r.insecure ? "yes" : "no"])
+                } else {
                     print("\(r.url)  library \(r.library)\(r.insecure ? "  (insecure)" : "")")
                 }
             }
@@ -82,7 +84,10 @@ struct Push: AsyncParsableCommand {
         try await guarded {
             let report = try await withSyncLock(store, sync) { try await makeClient(store, sync).push() }
             if output.json { return try printJSON(report) }
-            print(report.opsSent == 0 ? "nothing to push (server has ops up to \(report.acked))" : "pushed \(report.opsSent) ops in \(report.changesets) changeset(s), \(report.bytesSent) bytes")
+            print(
+                report.opsSent == 0
+                    ? "nothing to push (server has ops up to \(report.acked))"
+                    : "pushed \(report.opsSent) ops in \(report.changesets) changeset(s), \(report.bytesSent) bytes")
         }
     }
 }
@@ -97,7 +102,11 @@ struct Pull: AsyncParsableCommand {
         try await guarded {
             let report = try await withSyncLock(store, sync) { try await makeClient(store, sync).pull() }
             if output.json { return try printJSON(report) }
-            print(report.pages == 0 ? "up to date" : "pulled \(report.opsApplied) new ops (\(report.opsReceived - report.opsApplied) already here) in \(report.pages) page(s), \(report.bytesReceived) bytes")
+            print(
+                report.pages == 0
+                    ? "up to date"
+                    : "pulled \(report.opsApplied) new ops (\(report.opsReceived - report.opsApplied) already here) in \(report.pages) page(s), \(report.bytesReceived) bytes"
+            )
         }
     }
 }
@@ -105,7 +114,9 @@ struct Pull: AsyncParsableCommand {
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pull, push, pull: reconcile this laptop with the server.",
-        discussion: "Safe to interrupt and re-run: pulled pages are applied atomically with their cursor, and pushed ops are kept until the server acknowledges them.")
+        discussion:
+            "Safe to interrupt and re-run: pulled pages are applied atomically with their cursor, and pushed ops are kept until the server acknowledges them."
+    )
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var sync: SyncOptions
@@ -117,7 +128,9 @@ struct Sync: AsyncParsableCommand {
             struct Report: Encodable { let pull: PullReport; let push: PushReport; let pullAgain: PullReport; let conflicts: Int }
             let conflicts = try client.store.conflicts().count
             if output.json { return try printJSON(Report(pull: first, push: pushed, pullAgain: second, conflicts: conflicts)) }
-            print("pulled \(first.opsApplied + second.opsApplied) new ops, pushed \(pushed.opsSent); \(conflicts) conflict(s)\(conflicts > 0 ? " (see `synccli conflicts`)" : "")")
+            print(
+                "pulled \(first.opsApplied + second.opsApplied) new ops, pushed \(pushed.opsSent); \(conflicts) conflict(s)\(conflicts > 0 ? " (see `synccli conflicts`)" : "")"
+            )
         }
     }
 }

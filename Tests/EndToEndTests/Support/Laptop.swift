@@ -87,8 +87,9 @@ extension Laptop {
         for key in ["ARTICLESYNC_STORE", "ARTICLESYNC_CLOCK_OFFSET_MS", "ARTICLESYNC_FAILPOINTS"] { environment[key] = nil }
         environment.merge(env) { _, new in new }
         environment.merge(extra) { _, new in new }
-        return try ChildProcess(name: "synccli agent", executable: CLI.binary,
-                                arguments: ["--store", store, "agent"] + args,
-                                environment: environment, logPath: store + ".agent.log")
+        return try ChildProcess(
+            name: "synccli agent", executable: CLI.binary,
+            arguments: ["--store", store, "agent"] + args,
+            environment: environment, logPath: store + ".agent.log")
     }
 }

@@ -3,12 +3,13 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
-@testable import ServerStoreSQLite
 import SyncClientKit
 import SyncServerKit
 import SyncStore
 import TestHarness
 import Testing
+
+@testable import ServerStoreSQLite
 
 /// The real sync server (SyncServerKit over an SQLite store in a temporary directory), run in
 /// this process on a loopback port with Hummingbird's `.live` test framework, so that the client
@@ -75,18 +76,23 @@ final class LiveServer: Sendable {
 
 /// A laptop: a fresh store whose remote is this server (through `transport`), with a device of
 /// its own, and a client with quick retries.
-func laptop(_ name: String, token: String, transport: any SyncTransport, opsPerChangeset: Int = 3,
-            pageLimit: Int = 2, sleeps: Sleeps? = nil) throws -> SyncClient {
+func laptop(
+    _ name: String, token: String, transport: any SyncTransport, opsPerChangeset: Int = 3,
+    pageLimit: Int = 2, sleeps: Sleeps? = nil
+) throws -> SyncClient {
     let store = try temporaryStore(name: name)
     try store.setRemote(Remote(url: "http://127.0.0.1:9", library: LiveServer.library), token: token)
     return try client(for: store, transport: transport, opsPerChangeset: opsPerChangeset, pageLimit: pageLimit, sleeps: sleeps)
 }
 
-func client(for store: Store, transport: any SyncTransport, opsPerChangeset: Int = 3, pageLimit: Int = 2,
-            sleeps: Sleeps? = nil, attempts: Int = 3) throws -> SyncClient {
+func client(
+    for store: Store, transport: any SyncTransport, opsPerChangeset: Int = 3, pageLimit: Int = 2,
+    sleeps: Sleeps? = nil, attempts: Int = 3
+) throws -> SyncClient {
     let retry = RetryPolicy(maxAttempts: attempts, baseDelay: 0.01, sleep: { s in await sleeps?.add(s) })
-    return try SyncClient(store: store, transport: transport, retry: retry, opsPerChangeset: opsPerChangeset,
-                          pageLimit: pageLimit)
+    return try SyncClient(
+        store: store, transport: transport, retry: retry, opsPerChangeset: opsPerChangeset,
+        pageLimit: pageLimit)
 }
 
 /// Records the waits the client asks for instead of sleeping.
@@ -113,7 +119,9 @@ final class ScriptedTransport: SyncTransport, @unchecked Sendable {
     /// The next requests get these responses (nil: the network fails), after `after` requests
     /// that reach the server.
     func script(_ responses: [SyncResponse?], after: Int = 0) {
-        lock.withLock { scripted = responses; passThroughFirst = after }
+        lock.withLock {
+            scripted = responses; passThroughFirst = after
+        }
     }
 
     var requestLog: [(path: String, at: Date)] { lock.withLock { requests } }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a store has seen: for each replica, the highest counter `n` such that ops 1…n are all
 /// present. "Ops since a version vector" is the unit of export.
 ///
@@ -33,11 +35,10 @@ public struct VersionVector: Hashable, Sendable {
         for part in text.split(separator: ",", omittingEmptySubsequences: true) {
             let pieces = part.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
             guard pieces.count == 2, let r = ReplicaID(hex: String(pieces[0])),
-                  let c = UInt64(pieces[1]) else { return nil }
+                let c = UInt64(pieces[1])
+            else { return nil }
             result[r] = c
         }
         self.init(result)
     }
 }
-
-import Foundation

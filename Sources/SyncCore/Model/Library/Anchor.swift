@@ -26,7 +26,9 @@ public enum Anchor {
         let text = Array(body.precomposedStringWithCanonicalMapping.unicodeScalars)
         guard start >= 0, end > start, end <= text.count else { return nil }
         func string(_ s: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(s)) }
-        return (string(text[start..<end]), string(text[max(0, start - contextLength)..<start]),
-                string(text[end..<min(text.count, end + contextLength)]))
+        return (
+            string(text[start..<end]), string(text[max(0, start - contextLength)..<start]),
+            string(text[end..<min(text.count, end + contextLength)])
+        )
     }
 }

@@ -9,18 +9,21 @@ public struct ArticleDraft: Sendable, Equatable {
     public var publishedAt: String?
     public var language: String?
 
-    public init(url: String? = nil, title: String, summary: String = "", body: String, byline: String? = nil,
-                source: String? = nil, publishedAt: String? = nil, language: String? = nil) {
+    public init(
+        url: String? = nil, title: String, summary: String = "", body: String, byline: String? = nil,
+        source: String? = nil, publishedAt: String? = nil, language: String? = nil
+    ) {
         self.url = url; self.title = title; self.summary = summary; self.body = body; self.byline = byline
         self.source = source; self.publishedAt = publishedAt; self.language = language
     }
 
     /// A draft of the content fields in `f` (``ArticleFields/editable``).
     public init(fields f: FieldValues) {
-        self.init(url: f.string(ArticleFields.url), title: f.string(ArticleFields.title) ?? "",
-                  summary: f.string(ArticleFields.summary) ?? "", body: f.string(ArticleFields.body) ?? "",
-                  byline: f.string(ArticleFields.byline), source: f.string(ArticleFields.source),
-                  publishedAt: f.string(ArticleFields.publishedAt), language: f.string(ArticleFields.language))
+        self.init(
+            url: f.string(ArticleFields.url), title: f.string(ArticleFields.title) ?? "",
+            summary: f.string(ArticleFields.summary) ?? "", body: f.string(ArticleFields.body) ?? "",
+            byline: f.string(ArticleFields.byline), source: f.string(ArticleFields.source),
+            publishedAt: f.string(ArticleFields.publishedAt), language: f.string(ArticleFields.language))
     }
 
     /// The draft's content fields (``ArticleFields``), nil ones left out.
@@ -63,8 +66,10 @@ public struct Article: Sendable, Equatable, Codable {
     public var collections: [String]
     public var annotations: [Annotation]
 
-    public init(id: String, fields f: FieldValues, trashConflict: String? = nil, tags: [String] = [],
-                collections: [String] = [], annotations: [Annotation] = []) {
+    public init(
+        id: String, fields f: FieldValues, trashConflict: String? = nil, tags: [String] = [],
+        collections: [String] = [], annotations: [Annotation] = []
+    ) {
         self.id = id
         url = f.string(ArticleFields.url)
         title = f.string(ArticleFields.title) ?? ""

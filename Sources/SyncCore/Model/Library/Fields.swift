@@ -36,8 +36,10 @@ public struct Field: Sendable, Hashable, CustomStringConvertible {
     /// An empty string means "none" (a collection's `parent`: "" is the top level).
     public let blankIsNone: Bool
 
-    init(_ entity: EntityRef.Kind, _ name: String, _ type: ValueType, _ role: Role = .content, empty: Value? = nil,
-         blankIsNone: Bool = false) {
+    init(
+        _ entity: EntityRef.Kind, _ name: String, _ type: ValueType, _ role: Role = .content, empty: Value? = nil,
+        blankIsNone: Bool = false
+    ) {
         self.entity = entity; self.name = name; self.type = type; self.role = role; self.emptyValue = empty
         self.blankIsNone = blankIsNone
     }
@@ -81,8 +83,10 @@ public enum ArticleFields {
     public static let starred = Field(.article, "starred", .bool, .userState, empty: .bool(false))
     public static let trashed = Field(.article, "trashed", .bool, .userState, empty: .bool(false))
 
-    public static let all = [url, title, summary, body, byline, source, publishedAt, language, capturedAt,
-                             capturedBy, read, starred, trashed]
+    public static let all = [
+        url, title, summary, body, byline, source, publishedAt, language, capturedAt,
+        capturedBy, read, starred, trashed,
+    ]
     /// What a reporter writes or corrects (`synccli edit`); the rest is provenance or reading state.
     public static let editable = all.filter { $0.role == .content }
     /// An article exists once one of these has a value.
@@ -141,9 +145,10 @@ public enum Fields {
         byName[kind]?[name]
     }
 
-    static let byName: [EntityRef.Kind: [String: Field]] = Dictionary(uniqueKeysWithValues: EntityRef.Kind.known.map { kind in
-        (kind, Dictionary(uniqueKeysWithValues: all(of: kind).map { ($0.name, $0) }))
-    })
+    static let byName: [EntityRef.Kind: [String: Field]] = Dictionary(
+        uniqueKeysWithValues: EntityRef.Kind.known.map { kind in
+            (kind, Dictionary(uniqueKeysWithValues: all(of: kind).map { ($0.name, $0) }))
+        })
 }
 
 /// Values of an entity's fields, by name, as a read or an import has them.

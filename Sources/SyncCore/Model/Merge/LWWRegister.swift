@@ -46,8 +46,9 @@ public struct LWWRegister: Hashable, Sendable {
         if let existing = versions[id], existing.hlc != nil { return [] }
         var dominated = versions[id]?.dominated ?? false
         if MergeFaults.active.contains(.lwwNoReplicaTieBreak), let current = winner, current.hlc == hlc,
-           !prev.contains(current.id) {
-            dominated = true // TEST-ONLY fault: a tie keeps the incumbent and drops the newcomer
+            !prev.contains(current.id)
+        {
+            dominated = true  // TEST-ONLY fault: a tie keeps the incumbent and drops the newcomer
         }
         // A dominated write never matters again: keep its stamp, drop its value.
         let version = Version(id: id, hlc: hlc, value: dominated ? nil : value, dominated: dominated)

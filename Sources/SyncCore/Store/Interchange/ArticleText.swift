@@ -57,13 +57,15 @@ public enum ArticleText {
         var s = html
         for pattern in ["(?is)<script.*?</script>", "(?is)<style.*?</style>", "(?is)<!--.*?-->", "(?is)<head.*?</head>"] {
             if pattern.contains("head"), let title = firstMatch("(?is)<title[^>]*>(.*?)</title>", in: s),
-               firstMatch("(?is)<h1[^>]*>(.*?)</h1>", in: s) == nil {
+                firstMatch("(?is)<h1[^>]*>(.*?)</h1>", in: s) == nil
+            {
                 s = "<p>\(title)</p>" + s
             }
             s = s.replacingOccurrences(of: pattern, with: "", options: .regularExpression)
         }
-        s = s.replacingOccurrences(of: "(?i)</?(p|div|h[1-6]|li|br|tr|blockquote|article|section)[^>]*>", with: "\n",
-                                   options: .regularExpression)
+        s = s.replacingOccurrences(
+            of: "(?i)</?(p|div|h[1-6]|li|br|tr|blockquote|article|section)[^>]*>", with: "\n",
+            options: .regularExpression)
         s = s.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
         for (entity, char) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
             s = s.replacingOccurrences(of: entity, with: char)

@@ -22,8 +22,10 @@ public struct LibraryRecord: Sendable, Equatable {
     public var collections: [String]?
     public var annotations: [AnnotationRecord]?
 
-    public init(kind: Kind = .article, id: String? = nil, fields: FieldValues = FieldValues(), tags: [String]? = nil,
-                collections: [String]? = nil, annotations: [AnnotationRecord]? = nil) {
+    public init(
+        kind: Kind = .article, id: String? = nil, fields: FieldValues = FieldValues(), tags: [String]? = nil,
+        collections: [String]? = nil, annotations: [AnnotationRecord]? = nil
+    ) {
         self.kind = kind; self.id = id; self.fields = fields; self.tags = tags; self.collections = collections
         self.annotations = annotations
     }
@@ -58,8 +60,9 @@ extension LibraryRecord: Codable {
         let c = try decoder.container(keyedBy: Key.self)
         let type = try c.decodeIfPresent(String.self, forKey: Key("type")) ?? Kind.article.rawValue
         guard let kind = Kind(rawValue: type) else {
-            throw DecodingError.dataCorruptedError(forKey: Key("type"), in: c,
-                                                   debugDescription: "unknown record type '\(type)' (expected article or collection)")
+            throw DecodingError.dataCorruptedError(
+                forKey: Key("type"), in: c,
+                debugDescription: "unknown record type '\(type)' (expected article or collection)")
         }
         self.kind = kind
         id = try c.decodeIfPresent(String.self, forKey: Key("id"))

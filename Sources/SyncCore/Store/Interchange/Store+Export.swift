@@ -40,17 +40,23 @@ extension Store {
                 throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
             }
             let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
-            let collections = try String.fetchAll(db, sql: """
-                SELECT m.collection FROM memberships m JOIN collections c ON c.id = m.collection
-                WHERE m.article = ? AND c.trashed = 0 ORDER BY m.collection
-                """, arguments: [id])
-            let annotations = try Row.fetchAll(db, sql: """
-                SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
-                """, arguments: [id]).map {
+            let collections = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT m.collection FROM memberships m JOIN collections c ON c.id = m.collection
+                    WHERE m.article = ? AND c.trashed = 0 ORDER BY m.collection
+                    """, arguments: [id])
+            let annotations = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
+                    """, arguments: [id]
+            ).map {
                 LibraryRecord.AnnotationRecord(id: $0["id"], fields: FieldValues(row: $0, AnnotationFields.interchange))
             }
-            return LibraryRecord(kind: .article, id: id, fields: FieldValues(row: row, ArticleFields.all), tags: tags,
-                                 collections: collections, annotations: annotations)
+            return LibraryRecord(
+                kind: .article, id: id, fields: FieldValues(row: row, ArticleFields.all), tags: tags,
+                collections: collections, annotations: annotations)
         }
     }
 

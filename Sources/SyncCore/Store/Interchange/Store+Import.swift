@@ -67,7 +67,8 @@ extension Store {
                 }
                 if known == .highlight {
                     guard let s = a.fields.int(AnnotationFields.start), let e = a.fields.int(AnnotationFields.end),
-                          s >= 0, e > s, e <= length else {
+                        s >= 0, e > s, e <= length
+                    else {
                         throw fail("highlight \(a.id ?? "") needs 0 <= start < end <= \(length) (body length)")
                     }
                 }
@@ -79,8 +80,10 @@ extension Store {
     /// Imports parsed records: collections first, then articles in transactions of `batchSize`
     /// articles. Articles already in the library are not duplicated.
     @discardableResult
-    public func importLibrary(_ records: [(line: Int, record: LibraryRecord)], batchSize: Int = 500,
-                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ImportReport {
+    public func importLibrary(
+        _ records: [(line: Int, record: LibraryRecord)], batchSize: Int = 500,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) throws -> ImportReport {
         let name = try self.name()
         let now = Int64(self.now())
         let collections = records.map(\.record).filter { $0.kind == .collection }
@@ -119,11 +122,14 @@ extension Store {
         return report
     }
 
-    static func importArticle(_ r: LibraryRecord, _ w: inout LocalWriter, _ report: inout ImportReport, name: String, now: Int64,
-                              newIdentifier: () -> String) throws {
-        let (id, created) = try emitArticle(&w, ArticleDraft(fields: r.fields), tags: try normalizedTags(r.tags ?? []),
-                                            capturedAt: r.fields.int(ArticleFields.capturedAt) ?? now,
-                                            capturedBy: r.fields.string(ArticleFields.capturedBy) ?? name)
+    static func importArticle(
+        _ r: LibraryRecord, _ w: inout LocalWriter, _ report: inout ImportReport, name: String, now: Int64,
+        newIdentifier: () -> String
+    ) throws {
+        let (id, created) = try emitArticle(
+            &w, ArticleDraft(fields: r.fields), tags: try normalizedTags(r.tags ?? []),
+            capturedAt: r.fields.int(ArticleFields.capturedAt) ?? now,
+            capturedBy: r.fields.string(ArticleFields.capturedBy) ?? name)
         if created { report.articlesCreated += 1 } else { report.articlesExisting += 1 }
         let entity = EntityRef.article(id)
         // A reader's state (read, starred, in the trash) is imported when set, never unset.
@@ -135,7 +141,9 @@ extension Store {
         }
         for c in r.collections ?? [] {
             guard try String.fetchOne(w.db, sql: "SELECT id FROM collections WHERE id = ?", arguments: [c]) != nil else {
-                throw StoreError(.invalidData, "article '\(r.fields.string(ArticleFields.title) ?? id)' names collection \(c), which is neither in the file nor in the library")
+                throw StoreError(
+                    .invalidData,
+                    "article '\(r.fields.string(ArticleFields.title) ?? id)' names collection \(c), which is neither in the file nor in the library")
             }
             if !(try w.set(.collection(c), "members").elements.contains(id)) {
                 try w.emit(.setAdd(.collection(c), set: "members", element: id))
@@ -158,8 +166,10 @@ extension Store {
                 fields[AnnotationFields.prefix] = fields[AnnotationFields.prefix] ?? .string(selector.prefix)
                 fields[AnnotationFields.suffix] = fields[AnnotationFields.suffix] ?? .string(selector.suffix)
             }
-            try w.emit(.assign(.annotation(annotationID, article: id),
-                               AnnotationFields.interchange.compactMap { f in fields[f].map { FieldWrite(f.name, $0) } }))
+            try w.emit(
+                .assign(
+                    .annotation(annotationID, article: id),
+                    AnnotationFields.interchange.compactMap { f in fields[f].map { FieldWrite(f.name, $0) } }))
             report.annotations += 1
         }
         // The trash goes last so the article's own annotations above are work it has seen.

@@ -39,7 +39,8 @@ public enum ArabicNormalizer {
         // NFKC through Foundation is the slow part; ASCII and the base Arabic block (minus
         // the four compatibility letters U+0675–U+0678) are already stable under it for our
         // purposes, so typical article text skips it entirely.
-        let source = s.unicodeScalars.contains(where: needsCompatibilityMapping)
+        let source =
+            s.unicodeScalars.contains(where: needsCompatibilityMapping)
             ? s.precomposedStringWithCompatibilityMapping
             : s
         var out = String.UnicodeScalarView()

@@ -138,7 +138,7 @@ public enum ArabicSearchQuery {
     private static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .decimalNumber, .letterNumber, .otherNumber, .privateUse, .nonspacingMark:
+            .decimalNumber, .letterNumber, .otherNumber, .privateUse, .nonspacingMark:
             true
         default:
             false

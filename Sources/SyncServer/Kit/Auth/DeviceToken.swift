@@ -24,7 +24,7 @@ public struct DeviceToken: Sendable, Hashable {
     /// unknown token (401 `unauthorized` vs 401 `invalid_token`).
     public init?(_ value: String) {
         guard value.hasPrefix(Self.prefix), value.utf8.count == Self.prefix.utf8.count + Self.encodedLength,
-              value.utf8.dropFirst(Self.prefix.utf8.count).allSatisfy(Self.isBase64URL)
+            value.utf8.dropFirst(Self.prefix.utf8.count).allSatisfy(Self.isBase64URL)
         else { return nil }
         self.value = value
     }
@@ -56,7 +56,8 @@ public struct DeviceToken: Sendable, Hashable {
     static func isBase64URL(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"): true
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
         default: false
         }
     }

@@ -36,12 +36,16 @@ public final class ServerMetrics: Sendable {
     }
 
     func request(route: String, method: String, status: Int) {
-        registry.makeCounter(descriptor: Self.counter("http_requests", "HTTP requests, by route, method and status"),
-                             labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeCounter(
+            descriptor: Self.counter("http_requests", "HTTP requests, by route, method and status"),
+            labels: [("route", route), ("method", method), ("status", String(status))]
+        ).increment()
     }
 
     func rejection(_ code: APIError.Code) {
-        registry.makeCounter(descriptor: Self.counter("rejections", "Refused requests, by error code"),
-                             labels: [("code", code.rawValue)]).increment()
+        registry.makeCounter(
+            descriptor: Self.counter("rejections", "Refused requests, by error code"),
+            labels: [("code", code.rawValue)]
+        ).increment()
     }
 }

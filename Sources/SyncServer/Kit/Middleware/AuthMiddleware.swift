@@ -29,8 +29,9 @@ struct AuthMiddleware: RouterMiddleware {
             if let device = context.device {
                 context.logger[metadataKey: "device"] = .string(device.id)
                 if let wait = await limiter.take(device.id) {
-                    throw APIError(.rateLimited, "device \(device.id) is over its request rate; retry in \(wait) s",
-                                    retryAfter: wait)
+                    throw APIError(
+                        .rateLimited, "device \(device.id) is over its request rate; retry in \(wait) s",
+                        retryAfter: wait)
                 }
             }
             response = try await next(request, context)
@@ -50,7 +51,8 @@ struct AuthMiddleware: RouterMiddleware {
 
     static func authorize(request: Request, context: Context, token: DeviceToken?, device: Device?) throws(APIError) -> Device {
         guard token != nil else {
-            let reason = request.headers[.authorization] == nil
+            let reason =
+                request.headers[.authorization] == nil
                 ? "missing Authorization header: send `Authorization: Bearer ast_…`"
                 : "malformed Authorization header: expected `Bearer ast_` followed by 43 base64url characters"
             throw APIError(.unauthorized, reason)

@@ -22,7 +22,7 @@ struct RequestMiddleware: RouterMiddleware {
         let requestID = Self.requestID(from: request.headers[.requestID])
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
-        context.logger[metadataKey: "hb.request.id"] = nil // ours replaces Hummingbird's counter
+        context.logger[metadataKey: "hb.request.id"] = nil  // ours replaces Hummingbird's counter
         let started = ContinuousClock.now
 
         var response: Response
@@ -69,10 +69,11 @@ struct RequestMiddleware: RouterMiddleware {
     /// client cannot inject text into our logs.
     static func requestID(from header: String?) -> String {
         if let header, (1...128).contains(header.utf8.count),
-           header.utf8.allSatisfy({ c in
-               (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                   || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")
-           }) {
+            header.utf8.allSatisfy({ c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: ":") || c == UInt8(ascii: "-")
+            })
+        {
             return header
         }
         return randomHex(8)

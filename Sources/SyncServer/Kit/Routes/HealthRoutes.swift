@@ -1,9 +1,9 @@
 import HTTPTypes
 import Hummingbird
-public import ServerStorage
-import SyncFailpoints
 import Logging
 import Prometheus
+public import ServerStorage
+import SyncFailpoints
 import SyncModel
 import SyncWire
 
@@ -30,7 +30,8 @@ struct HealthRoutes {
 
     func metricsText(_ request: Request, context: SyncRequestContext) -> Response {
         let text = metrics.registry.emitToBuffer()
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 }

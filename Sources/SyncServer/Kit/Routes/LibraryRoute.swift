@@ -12,7 +12,8 @@ struct LibraryRoute {
 
     func handle(_ request: Request, context: SyncRequestContext) async throws -> Response {
         guard let library = context.parameters.get("library"),
-              let summary = try await store.summary(library: library) else {
+            let summary = try await store.summary(library: library)
+        else {
             throw APIError(.forbidden, "this device is not enrolled for that library")
         }
         var response = Response.json(summary)

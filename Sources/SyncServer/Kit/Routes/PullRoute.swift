@@ -1,9 +1,9 @@
 import HTTPTypes
 import Hummingbird
-public import ServerStorage
-import SyncFailpoints
 import Logging
 import Prometheus
+public import ServerStorage
+import SyncFailpoints
 import SyncModel
 import SyncWire
 
@@ -26,9 +26,10 @@ struct PullRoute {
         let limit = try Self.parseLimit(request.uri.queryParameters.get("limit"))
         let page = try await store.changes(library: library, since: since, limit: limit, maxBytes: config.maxPageBytes)
         if since > page.head {
-            throw APIError(.cursorAhead,
-                            "cursor \(since) is ahead of this server's head \(page.head) (epoch \(page.epoch)): the server was restored from an older backup; reset the cursor and re-push",
-                            head: page.head)
+            throw APIError(
+                .cursorAhead,
+                "cursor \(since) is ahead of this server's head \(page.head) (epoch \(page.epoch)): the server was restored from an older backup; reset the cursor and re-push",
+                head: page.head)
         }
         var headers: HTTPFields = [
             .epoch: page.epoch,
@@ -41,7 +42,9 @@ struct PullRoute {
         }
         let readable = SyncAPI.readableFormat(accept: request.headers[.accept])
         if let newer = page.frames.first(where: { $0.format > readable }) {
-            throw APIError(.clientTooOld, """
+            throw APIError(
+                .clientTooOld,
+                """
                 the frame at seq \(newer.seq) is in changeset format \(newer.format), which this client cannot read \
                 (it reads format \(readable)): upgrade synccli; nothing is lost, the frames wait on the server
                 """)
@@ -66,7 +69,8 @@ struct PullRoute {
     static func parseLimit(_ raw: String?) throws(APIError) -> Int {
         guard let raw else { return defaultLimit }
         guard raw.utf8.count <= 7, raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(raw),
-              (1...maxLimit).contains(value) else {
+            (1...maxLimit).contains(value)
+        else {
             throw APIError(.badLimit, "limit must be a whole number from 1 to \(maxLimit), got \"\(raw.prefix(40))\"")
         }
         return value

@@ -28,21 +28,26 @@ public enum PushPolicy {
             return .refuse(.replicaMismatch("this device pushes replica \(bound), not \(replica)"))
         }
         if device.replica == nil, let owner = state.replicaOwner {
-            return .refuse(.replicaMismatch(
-                "replica \(replica) belongs to device \(owner); revoke it first to move the replica to this device"))
+            return .refuse(
+                .replicaMismatch(
+                    "replica \(replica) belongs to device \(owner); revoke it first to move the replica to this device"))
         }
         let first = Int64(changeset.firstCounter), last = Int64(changeset.lastCounter)
         if last <= state.acked { return .replay }
         if first > state.acked + 1 { return .refuse(.gap(acked: state.acked)) }
         let bind = device.replica == nil
         guard first <= state.acked else {
-            return .append(StoredFrame(bytes: request.frame, first: first, last: last, opCount: changeset.ops.count,
-                                       format: request.format), bindReplica: bind)
+            return .append(
+                StoredFrame(
+                    bytes: request.frame, first: first, last: last, opCount: changeset.ops.count,
+                    format: request.format), bindReplica: bind)
         }
         // An overlap: store only the ops the server lacks (re-encoded in the current format).
         let fresh = changeset.ops.filter { Int64($0.id.counter) > state.acked }
         guard let bytes = try? Changeset.encode(fresh) else { return .refuse(.gap(acked: state.acked)) }
-        return .append(StoredFrame(bytes: bytes, first: state.acked + 1, last: last, opCount: fresh.count,
-                                   format: Changeset.formatMajor), bindReplica: bind)
+        return .append(
+            StoredFrame(
+                bytes: bytes, first: state.acked + 1, last: last, opCount: fresh.count,
+                format: Changeset.formatMajor), bindReplica: bind)
     }
 }

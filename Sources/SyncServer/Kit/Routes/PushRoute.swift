@@ -2,10 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Prometheus
 public import ServerStorage
 import SyncFailpoints
-import Logging
-import Prometheus
 import SyncModel
 import SyncWire
 
@@ -34,8 +33,9 @@ struct PushRoute {
         }
         if let refusal = PushPolicy.mayPush(device) { throw Self.error(refusal, library: library, device: device.id) }
         guard Self.isChangesetMediaType(request.headers[.contentType]) else {
-            throw APIError(.unsupportedMediaType,
-                           "send the frame with Content-Type: \(Self.mediaType) (got \(request.headers[.contentType] ?? "none"))")
+            throw APIError(
+                .unsupportedMediaType,
+                "send the frame with Content-Type: \(Self.mediaType) (got \(request.headers[.contentType] ?? "none"))")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes {
             throw APIError(.tooLarge, "body of \(length) bytes exceeds the limit of \(config.maxBodyBytes) bytes")
@@ -54,8 +54,9 @@ struct PushRoute {
         let push: PushRequest
         let result: PushResult
         do {
-            let changeset = try Self.decode(bytes, limits: config.changesetLimits,
-                                            maxClockSkewMillis: UInt64(config.maxClockSkewMillis))
+            let changeset = try Self.decode(
+                bytes, limits: config.changesetLimits,
+                maxClockSkewMillis: UInt64(config.maxClockSkewMillis))
             Failpoint.hit("server.push.after-decode")
             push = PushRequest(library: library, deviceID: device.id, changeset: changeset, frame: bytes)
             result = try await store.push(push) { state in PushPolicy.decide(push, state) }
@@ -69,10 +70,12 @@ struct PushRoute {
         case .stored(let acked, let seq, let epoch, let opsStored):
             metrics.pushesStored.increment()
             metrics.opsStored.increment(by: Int64(opsStored))
-            context.logger.info("push stored", metadata: [
-                "library": .string(library), "replica": .string(replica), "seq": .stringConvertible(seq),
-                "ops": .stringConvertible(opsStored), "acked": .stringConvertible(acked),
-            ])
+            context.logger.info(
+                "push stored",
+                metadata: [
+                    "library": .string(library), "replica": .string(replica), "seq": .stringConvertible(seq),
+                    "ops": .stringConvertible(opsStored), "acked": .stringConvertible(acked),
+                ])
             return Self.ack(Ack(replica: replica, acked: acked, seq: seq, epoch: epoch))
         case .replay(let acked, let head, let epoch):
             metrics.pushesReplayed.increment()
@@ -92,8 +95,10 @@ struct PushRoute {
         case .replicaMismatch(let reason):
             APIError(.replicaMismatch, reason)
         case .gap(let acked):
-            APIError(.gap, "the server holds counters 1…\(acked) of replica \(changeset?.replica.description ?? "?"); this frame starts at \(changeset?.firstCounter ?? 0): push from \(acked + 1)",
-                     acked: acked)
+            APIError(
+                .gap,
+                "the server holds counters 1…\(acked) of replica \(changeset?.replica.description ?? "?"); this frame starts at \(changeset?.firstCounter ?? 0): push from \(acked + 1)",
+                acked: acked)
         }
     }
 
@@ -105,8 +110,10 @@ struct PushRoute {
 
     /// Verifies one frame completely (nothing after it) and its ops' clocks, mapping refusals to
     /// HTTP errors. The checks themselves are `PushValidation.validate` (pure, fuzzed).
-    static func decode(_ bytes: [UInt8], limits: ChangesetLimits, nowMillis: UInt64 = serverClockMillis(),
-                       maxClockSkewMillis: UInt64 = 0) throws(APIError) -> Changeset {
+    static func decode(
+        _ bytes: [UInt8], limits: ChangesetLimits, nowMillis: UInt64 = serverClockMillis(),
+        maxClockSkewMillis: UInt64 = 0
+    ) throws(APIError) -> Changeset {
         switch PushValidation.validate(bytes, limits: limits, nowMillis: nowMillis, maxClockSkewMillis: maxClockSkewMillis) {
         case .success(let changeset):
             return changeset
