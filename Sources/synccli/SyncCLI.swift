@@ -20,7 +20,8 @@ struct SyncCLI: AsyncParsableCommand {
 
             Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input data, 66 missing input file, \
             69 server unavailable, 73 cannot create, 74 I/O error, 75 retry later (store locked, \
-            server busy), 77 permission denied, 78 configuration (no store, no remote).
+            server busy), 76 protocol error (the server's reply makes no sense), 77 permission \
+            denied, 78 configuration (no store, no remote).
             """,
         version: SyncCoreVersion.string,
         subcommands: [

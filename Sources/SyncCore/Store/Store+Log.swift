@@ -42,6 +42,7 @@ extension Store {
         }
     }
 
-    /// This replica's ops the server has not acknowledged yet.
+    /// How many ops this replica has made (its highest counter); the server acknowledges a prefix
+    /// of them (``SyncState/acked``).
     public func ownOpCount() throws -> UInt64 { try versionVector()[replica] }
 }

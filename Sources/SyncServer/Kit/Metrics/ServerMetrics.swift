@@ -10,7 +10,7 @@ import SyncWire
 ///
 /// ```swift
 /// metrics.rejection(.gap)
-/// let text = metrics.registry.emitToString()
+/// let text = metrics.registry.emitToBuffer()   // what /metrics serves
 /// ```
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
