@@ -157,7 +157,7 @@ let package = Package(
         // Real syncserver/synccli processes, scratch directories: shared by the tests and the bench.
         .target(
             name: "TestHarness",
-            dependencies: ["SyncModel", "SyncStore", "SyncClientKit"],
+            dependencies: ["SyncModel", "SyncStore", "SyncClientKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Replays the standard bench workload (scripts/bench/workload.py) through the public Store API.
@@ -175,6 +175,18 @@ let package = Package(
 
         // MARK: tests (one suite per module, plus end to end)
 
+        // The server's pieces in a temporary directory, for the route and the client tests.
+        .target(
+            name: "ServerTestSupport",
+            dependencies: [
+                "SyncServerKit", "ServerStorage", "ServerStoreSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ServerTestSupport"
+        ),
+
         .testTarget(name: "SyncModelTests", dependencies: ["SyncModel", "TestHarness"]),
         .testTarget(name: "SyncWireTests", dependencies: ["SyncWire", "SyncModel", "CZlib", "TestHarness"]),
         .testTarget(
@@ -185,7 +197,7 @@ let package = Package(
             name: "SyncClientTests",
             dependencies: [
                 "SyncClientKit", "SyncStore", "SyncModel", "SyncWire", "SyncServerKit", "ServerStorage", "ServerStoreSQLite",
-                "TestHarness",
+                "TestHarness", "ServerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -196,6 +208,7 @@ let package = Package(
             name: "SyncServerTests",
             dependencies: [
                 "SyncServerKit", "SyncServerCommands", "ServerStorage", "ServerStoreSQLite", "SyncModel", "SyncWire",
+                "ServerTestSupport", "TestHarness",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

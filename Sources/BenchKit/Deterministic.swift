@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 public import SyncModel
-public import SyncStore
+import SyncStore
 import SyncWire
 
 /// What makes a workload replay reproducible to the byte: the stores' clocks follow the

@@ -118,7 +118,7 @@ public enum CLIError: Error, CustomStringConvertible {
 }
 
 /// What a run printed and how it ended.
-public struct CLIResult: CustomStringConvertible {
+public struct CLIResult: CustomStringConvertible, Sendable {
     public let args: [String]
     public let status: Int32
     public let stdoutData: Data

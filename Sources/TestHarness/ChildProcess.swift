@@ -1,7 +1,7 @@
 public import Foundation
 
 #if canImport(Glibc)
-public import Glibc
+import Glibc
 #endif
 
 public enum ProcessError: Error, CustomStringConvertible {
@@ -38,7 +38,7 @@ public final class Spawner: @unchecked Sendable {
 
     public func run(_ process: Process) throws {
         let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var failure: Error?
+        nonisolated(unsafe) var failure: (any Error)?
         condition.lock()
         jobs.append {
             do { try process.run() } catch { failure = error }

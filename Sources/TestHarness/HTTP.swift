@@ -1,7 +1,7 @@
 public import Foundation
 
 #if canImport(Glibc)
-public import Glibc
+import Glibc
 #endif
 
 // MARK: - A minimal HTTP/1.1 client (loopback only)

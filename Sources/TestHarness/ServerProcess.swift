@@ -2,7 +2,7 @@ public import Foundation
 public import SyncWire
 
 #if canImport(Glibc)
-public import Glibc
+import Glibc
 #endif
 
 /// Real processes for the end-to-end suites: the `syncserver` binary on a free loopback port

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SyncStore
 
 /// A fresh store in a temporary directory.

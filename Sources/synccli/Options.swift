@@ -51,3 +51,38 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
     var json = false
 }
+
+/// `--store` and the article a command is about.
+struct ArticleArgument: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Article id, or a unique prefix of at least 4 characters.") var id: String
+
+    /// The open store and the article's full id.
+    func resolve() throws -> (store: Store, id: String) {
+        let s = try store.open()
+        return (s, try s.resolveArticleID(id))
+    }
+}
+
+/// An article and the tags to give it or take from it.
+struct ArticleTags: ParsableArguments {
+    @OptionGroup var article: ArticleArgument
+    @Argument(help: "Tags.") var tags: [String]
+
+    func validate() throws { if tags.isEmpty { throw ValidationError("give at least one tag") } }
+}
+
+/// A collection and the articles to put in it or take out of it.
+struct CollectionArticles: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Collection id, id prefix or name.") var collection: String
+    @Argument(help: "Article ids or prefixes.") var articles: [String]
+
+    func validate() throws { if articles.isEmpty { throw ValidationError("give at least one article") } }
+
+    /// The open store, the collection's id and the articles' full ids.
+    func resolve() throws -> (store: Store, collection: String, articles: [String]) {
+        let s = try store.open()
+        return (s, try s.resolveCollectionID(collection), try articles.map { try s.resolveArticleID($0) })
+    }
+}

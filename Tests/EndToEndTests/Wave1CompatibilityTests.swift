@@ -10,6 +10,18 @@ import Testing
 @Suite struct Wave1CompatibilityTests {
     static func fixture(_ name: String) -> String { CLI.packageRoot.appendingPathComponent("Tests/Fixtures/\(name)").path }
 
+    /// The laptop holds the library and the conflicts the wave-1 synccli showed; returns the export.
+    static func expectWave1Library(on laptop: Laptop, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let expected = try String(contentsOfFile: fixture("wave1-library.jsonl"), encoding: .utf8)
+        #expect(try laptop.export() == expected, sourceLocation: sourceLocation)
+        let conflicts = try JSONSerialization.jsonObject(with: Data(try laptop.conflicts().utf8)) as? NSDictionary
+        let expectedConflicts =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: fixture("wave1-library.conflicts.json")))) as? NSDictionary
+        #expect(conflicts == expectedConflicts, sourceLocation: sourceLocation)
+        return expected
+    }
+
     @Test func `a changeset file written by a wave-1 synccli applies to the same library and the same conflicts`() throws {
         let dir = try Scratch()
         let laptop = Laptop(dir.path("new.sqlite"))
@@ -18,13 +30,7 @@ import Testing
         #expect(inspected.count == 2, "one frame per wave-1 laptop")
         let applied = try laptop.object("changeset", "apply", "--json", Self.fixture("wave1-library.ascs"))
         #expect(applied["applied"] as? Int == 20)
-        let expected = try String(contentsOfFile: Self.fixture("wave1-library.jsonl"), encoding: .utf8)
-        #expect(try laptop.export() == expected)
-        let conflicts = try JSONSerialization.jsonObject(with: Data(try laptop.conflicts().utf8)) as? NSDictionary
-        let expectedConflicts =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("wave1-library.conflicts.json"))))
-            as? NSDictionary
-        #expect(conflicts == expectedConflicts)
+        let expected = try Self.expectWave1Library(on: laptop)
         // Re-exported by this version (format 2) and applied again elsewhere: still the same library.
         let again = Laptop(dir.path("again.sqlite"))
         try again.run("init").expect(0)
@@ -37,13 +43,7 @@ import Testing
         let dir = try Scratch()
         try FileManager.default.copyItem(atPath: Self.fixture("wave1-store.sqlite3"), toPath: dir.path("old.sqlite"))
         let laptop = Laptop(dir.path("old.sqlite"))
-        let expected = try String(contentsOfFile: Self.fixture("wave1-library.jsonl"), encoding: .utf8)
-        #expect(try laptop.export() == expected)
-        let conflicts = try JSONSerialization.jsonObject(with: Data(try laptop.conflicts().utf8)) as? NSDictionary
-        let expectedConflicts =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.fixture("wave1-library.conflicts.json"))))
-            as? NSDictionary
-        #expect(conflicts == expectedConflicts)
+        let expected = try Self.expectWave1Library(on: laptop)
         // The migrated op log is the source of truth: rebuilding from it changes nothing.
         #expect(try laptop.ok("doctor", "--rebuild").contains("state unchanged"))
         #expect(try laptop.array("log", "--json", "--limit", "100").count == 20)

@@ -45,7 +45,7 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
             let agentB = SyncAgent(store: b.store, settings: fastSettings(), logger: quietLogger()) { b }
             let runA = Task { await agentA.run() }, runB = Task { await agentB.run() }
             let id = try a.store.addArticle(ArticleDraft(title: "عاجل", body: "نص"), tags: ["غزة"]).id
-            let arrived = try await eventually(120) { (try? b.store.article(id).tags) == ["غزة"] }
+            let arrived = await eventually(120) { (try? b.store.article(id).tags) == ["غزة"] }
             agentA.requestStop(); agentB.requestStop()
             await runA.value; await runB.value
             #expect(arrived)
@@ -54,17 +54,9 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
     }
 
     @Test func `no request is sent before the server's Retry-After`() async throws {
-        let server = try await LiveServer()
-        let token = try await server.enroll("A")
-        try await server.serve { port in
-            let transport = ScriptedTransport(port: port)
-            let a = try laptop("A", token: token, transport: transport)
-            try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        try await withLaptop(attempts: 1) { (a, transport, _) async throws in
             transport.script([errorResponse(429, "rate_limited", retryAfter: "1")])
-            var client = a
-            client.retry = RetryPolicy(maxAttempts: 1)
-            let single = client
-            let agent = SyncAgent(store: a.store, settings: fastSettings(), logger: quietLogger()) { single }
+            let agent = SyncAgent(store: a.store, settings: fastSettings(), logger: quietLogger()) { a }
             let run = Task { await agent.run() }
             let synced = try await eventually(120) { try a.store.syncState().acked > 0 }
             agent.requestStop(); await run.value
@@ -76,19 +68,11 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
     }
 
     @Test func `while the server is unreachable the agent backs off, then syncs when it answers`() async throws {
-        let server = try await LiveServer()
-        let token = try await server.enroll("A")
-        try await server.serve { port in
-            let transport = ScriptedTransport(port: port)
-            let a = try laptop("A", token: token, transport: transport)
-            try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        try await withLaptop(attempts: 1) { (a, transport, _) async throws in
             transport.script(Array(repeating: nil, count: 6))
-            var client = a
-            client.retry = RetryPolicy(maxAttempts: 1)
-            let single = client
-            let waits = RecordedWaits()
-            let logger = Logger(label: "test.agent") { _ in WaitRecorder(waits: waits) }
-            let agent = SyncAgent(store: a.store, settings: fastSettings(), logger: logger) { single }
+            let logs = CapturedLogs()
+            let logger = Logger(label: "test.agent") { _ in CapturingLogHandler(sink: logs) }
+            let agent = SyncAgent(store: a.store, settings: fastSettings(), logger: logger) { a }
             let run = Task { await agent.run() }
             let synced = try await eventually(120) { try a.store.syncState().acked > 0 }
             agent.requestStop(); await run.value
@@ -96,7 +80,7 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
             #expect(transport.requestLog.count >= 7)
             // The waits the agent chose grow (exponential backoff with jitter, capped): compared on
             // what it decided, not on wall-clock gaps, which a loaded machine stretches.
-            let chosen = waits.values
+            let chosen = logs.all.filter { $0.message.hasPrefix("server unreachable") }.compactMap { $0.metadata["wait_s"].flatMap(Double.init) }
             try #require(chosen.count >= 5)
             #expect(chosen[3] > chosen[0])
             #expect(chosen.allSatisfy { $0 <= fastSettings().maxBackoff })
@@ -146,32 +130,5 @@ func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async r
         held.release()
         let second = try await waiter.value
         second.release()
-    }
-}
-
-/// The `wait_s` of every "server unreachable, waiting" log line.
-final class RecordedWaits: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [Double] = []
-    func add(_ v: Double) { lock.withLock { list.append(v) } }
-    var values: [Double] { lock.withLock { list } }
-}
-
-struct WaitRecorder: LogHandler {
-    let waits: RecordedWaits
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
-        guard message.description.hasPrefix("server unreachable"), let w = metadata?["wait_s"],
-            let value = Double("\(w)")
-        else { return }
-        waits.add(value)
     }
 }

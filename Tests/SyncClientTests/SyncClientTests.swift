@@ -33,12 +33,7 @@ import Testing
     }
 
     @Test func `a 429 is retried no earlier than Retry-After says`() async throws {
-        let server = try await LiveServer()
-        let token = try await server.enroll("A")
-        try await server.serve { port in
-            let transport = ScriptedTransport(port: port), sleeps = Sleeps()
-            let a = try laptop("A", token: token, transport: transport, sleeps: sleeps)
-            try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        try await withLaptop { (a, transport, sleeps) async throws in
             transport.script([errorResponse(429, "rate_limited", retryAfter: "7")])
             let report = try await a.push()
             #expect(report.opsSent == 1)
@@ -48,12 +43,7 @@ import Testing
     }
 
     @Test func `network failures are retried with backoff, then reported as unavailable`() async throws {
-        let server = try await LiveServer()
-        let token = try await server.enroll("A")
-        try await server.serve { port in
-            let transport = ScriptedTransport(port: port), sleeps = Sleeps()
-            let a = try laptop("A", token: token, transport: transport, sleeps: sleeps)
-            try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        try await withLaptop { (a, transport, sleeps) async throws in
             transport.script([nil, nil, nil])
             await #expect { try await a.push() } throws: { ($0 as? SyncClientError)?.code == .unavailable }
             #expect(await sleeps.waits.count == 2)

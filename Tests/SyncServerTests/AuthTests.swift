@@ -34,7 +34,7 @@ struct AuthTests {
 
     @Test func `tokens are stored only as SHA-256 hashes`() async throws {
         let f = try await Fixture.make()
-        try await f.store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try await f.store.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         let file = try Data(contentsOf: URL(fileURLWithPath: f.dir + "/server.sqlite"))
         for token in [f.writer.token, f.reader.token] {
             #expect(file.range(of: Data(token.utf8)) == nil)

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerStorage
+import ServerTestSupport
 import SyncModel
 import SyncWire
 import Testing
@@ -12,65 +13,35 @@ import Testing
 @testable import SyncServerCommands
 @testable import SyncServerKit
 
-/// A server data directory in a temporary folder, with one library ("newsroom"), a read-write
-/// device, a read-only device, a device of another library, and helpers to build frames and
-/// read back what the server holds. The directory is removed when the fixture goes away.
+/// A ``TemporaryServer`` with one library ("newsroom") and a second ("archive"), a read-write
+/// device, a second one, a read-only device, a device of the other library, and helpers to read
+/// back what the server holds.
 final class Fixture: Sendable {
-    static let library = "newsroom"
-    let dir: String
-    let store: SQLiteServerStore
-    let config: ServerConfig
-    let metrics = ServerMetrics()
-    let writer: Enrolled
-    let writer2: Enrolled
-    let reader: Enrolled
-    let outsider: Enrolled
+    static let library = TemporaryServer.library
+    let server: TemporaryServer
+    let writer: TemporaryServer.Enrolled
+    let writer2: TemporaryServer.Enrolled
+    let reader: TemporaryServer.Enrolled
+    let outsider: TemporaryServer.Enrolled
 
-    init(
-        dir: String, store: SQLiteServerStore, config: ServerConfig, writer: Enrolled, writer2: Enrolled,
-        reader: Enrolled, outsider: Enrolled
-    ) {
-        self.dir = dir
-        self.store = store
-        self.config = config
-        self.writer = writer
-        self.writer2 = writer2
-        self.reader = reader
-        self.outsider = outsider
-    }
+    var store: SQLiteServerStore { server.store }
+    var config: ServerConfig { server.config }
+    var metrics: ServerMetrics { server.metrics }
+    var dir: String { server.dir }
 
-    deinit {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
-
-    struct Enrolled: Sendable {
-        let token: String
-        let device: Device
+    private init(_ server: TemporaryServer) async throws {
+        self.server = server
+        writer = try await server.enroll("laptop")
+        writer2 = try await server.enroll("desk")
+        reader = try await server.enroll("editor", readOnly: true)
+        outsider = try await server.enroll("archivist", library: "archive")
     }
 
     static func make(_ configure: (inout ServerConfig) -> Void = { _ in }) async throws -> Fixture {
-        let dir = NSTemporaryDirectory() + "syncserver-test-" + UUID().uuidString
-        var config = ServerConfig(dataDirectory: dir)
-        config.logLevel = .warning
-        configure(&config)
-        let store = try SQLiteServerStore.open(dataDirectory: dir, create: true)
-        try await store.createLibrary(library)
-        try await store.createLibrary("archive")
-        func enroll(_ library: String, _ name: String, readOnly: Bool = false) async throws -> Enrolled {
-            let token = DeviceToken.generate()
-            let device = try await store.enrollDevice(library: library, name: name, readOnly: readOnly, tokenHash: token.hash)
-            return Enrolled(token: token.value, device: device)
-        }
-        return Fixture(
-            dir: dir, store: store, config: config,
-            writer: try await enroll(library, "laptop"), writer2: try await enroll(library, "desk"),
-            reader: try await enroll(library, "editor", readOnly: true),
-            outsider: try await enroll("archive", "archivist"))
+        try await Fixture(try await TemporaryServer(libraries: [library, "archive"], configure: configure))
     }
 
-    func app() -> some ApplicationProtocol {
-        buildApplication(config, store: store, metrics: metrics)
-    }
+    func app() -> some ApplicationProtocol { server.app() }
 
     /// The library head and the ack the server holds for `replica`.
     func state(_ replica: ReplicaID) async throws -> (head: Int64, acked: Int64) {
@@ -144,24 +115,4 @@ extension TestResponse {
 
 extension Data {
     init(buffer: ByteBuffer) { self.init(buffer.readableBytesView) }
-}
-
-extension Fixture {
-    /// Enrols one more read-write device of the library.
-    func enroll(_ name: String) async throws -> Enrolled {
-        let token = DeviceToken.generate()
-        let device = try await store.enrollDevice(library: Self.library, name: name, readOnly: false, tokenHash: token.hash)
-        return Enrolled(token: token.value, device: device)
-    }
-}
-
-extension SQLiteServerStore {
-    /// Caps the database at the pages it has now, so the next write that needs a page fails with
-    /// SQLITE_FULL exactly as on a full disk (the writer connection keeps the cap).
-    func fillDisk() async throws {
-        try await pool.writeWithoutTransaction { db in
-            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-            _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)")
-        }
-    }
 }

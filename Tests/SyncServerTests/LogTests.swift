@@ -6,35 +6,12 @@ import Logging
 import ServerStorage
 import SyncModel
 import SyncWire
+import TestHarness
 import Testing
 
 @testable import ServerStoreSQLite
 @testable import SyncServerCommands
 @testable import SyncServerKit
-
-/// Collects every log line with its metadata, rendered as text.
-final class CapturedLogs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let sink: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        sink.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
-    }
-}
 
 @Suite("logs")
 struct LogTests {
@@ -55,7 +32,7 @@ struct LogTests {
             _ = try await client.pull(since: "0", token: revoked.token)
             _ = try await client.pull(since: "0", token: "ast_" + String(repeating: "A", count: 43))
         }
-        let lines = sink.all
+        let lines = sink.lines
         #expect(lines.contains { $0.contains("device=\(f.writer.device.id)") && $0.contains("status=200") })
         #expect(lines.contains { $0.contains("device=\(revoked.device.id)") && $0.contains("error=invalid_token") })
         #expect(lines.allSatisfy { $0.contains("request_id=") || !$0.contains("request") })

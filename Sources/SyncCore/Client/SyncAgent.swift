@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 import SyncFailpoints
-public import SyncModel
+import SyncModel
 public import SyncStore
 import SyncWire
 

@@ -56,7 +56,7 @@ public struct SyncClient: Sendable {
     public let store: Store
     public let remote: Remote
     let token: String
-    let transport: SyncTransport
+    let transport: any SyncTransport
     public var retry: RetryPolicy
     public var opsPerChangeset: Int
     public var pageLimit: Int
@@ -68,7 +68,7 @@ public struct SyncClient: Sendable {
     public var shouldStop: (@Sendable () -> Bool)?
 
     public init(
-        store: Store, transport: SyncTransport? = nil, retry: RetryPolicy = RetryPolicy(),
+        store: Store, transport: (any SyncTransport)? = nil, retry: RetryPolicy = RetryPolicy(),
         opsPerChangeset: Int = 5_000, pageLimit: Int = 100
     ) throws {
         guard let remote = try store.remote() else {

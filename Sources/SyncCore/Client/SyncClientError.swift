@@ -1,6 +1,6 @@
 import SyncFailpoints
-public import SyncModel
-public import SyncStore
+import SyncModel
+import SyncStore
 import SyncWire
 
 /// Why a sync did not complete. The CLI maps ``Code`` to an exit code.

@@ -1,6 +1,6 @@
 import Foundation
 import SyncFailpoints
-public import SyncModel
+import SyncModel
 public import SyncStore
 import SyncWire
 

@@ -3,8 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SyncFailpoints
-public import SyncModel
-public import SyncStore
+import SyncModel
+import SyncStore
 import SyncWire
 
 /// One HTTP exchange with the sync server, as plain values so the sync logic can be tested

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// Applies ops inside one transaction: records them in the op log (ignoring duplicates), feeds

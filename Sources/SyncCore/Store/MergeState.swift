@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// Loads and saves the merge state (``LWWRegister`` versions and ``AddWinsSet`` entries) of one
@@ -48,7 +48,7 @@ enum MergeState {
         }
     }
 
-    static func encode(_ value: Value?) -> (Int?, DatabaseValueConvertible?) {
+    static func encode(_ value: Value?) -> (Int?, (any DatabaseValueConvertible)?) {
         switch value {
         case nil: return (nil, nil)
         case .null: return (0, nil)

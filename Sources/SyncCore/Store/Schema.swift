@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// The store's schema, as named migrations. A shipped migration is never edited: new schema is a

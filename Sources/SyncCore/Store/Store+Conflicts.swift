@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// A field written concurrently on several laptops: the value everyone sees, and the values that

@@ -46,25 +46,10 @@ extension Store {
     /// The whole article: fields, tags, collections and live annotations.
     public func article(_ id: String) throws -> Article {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE id = ?", arguments: [id]) else {
-                throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
-            }
-            let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
-            let collections = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT c.name FROM memberships m JOIN collections c ON c.id = m.collection
-                    WHERE m.article = ? AND c.trashed = 0 ORDER BY c.name
-                    """, arguments: [id])
-            let annotations = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
-                    """, arguments: [id]
-            ).map(Self.annotation)
+            let a = try ArticleRows(id, db)
             return Article(
-                id: id, fields: FieldValues(row: row, ArticleFields.all), trashConflict: row["trash_conflict"],
-                tags: tags, collections: collections, annotations: annotations)
+                id: id, fields: FieldValues(row: a.row, ArticleFields.all), trashConflict: a.row["trash_conflict"],
+                tags: a.tags, collections: a.collections.map(\.name).sorted(), annotations: a.annotations.map(Self.annotation))
         }
     }
 
@@ -150,5 +135,35 @@ extension Store {
             }
             return out
         }
+    }
+}
+
+/// An article's row and what hangs off it (tags, live collections, live annotations), read in
+/// one transaction: what `show` and the JSON Lines export both need.
+struct ArticleRows {
+    let row: Row
+    let tags: [String]
+    let collections: [(id: String, name: String)]
+    /// In reading order: by position, then creation.
+    let annotations: [Row]
+
+    init(_ id: String, _ db: Database) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE id = ?", arguments: [id]) else {
+            throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
+        }
+        self.row = row
+        tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
+        collections = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.id, c.name FROM memberships m JOIN collections c ON c.id = m.collection
+                WHERE m.article = ? AND c.trashed = 0
+                """, arguments: [id]
+        ).map { ($0["id"], $0["name"]) }
+        annotations = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
+                """, arguments: [id])
     }
 }

@@ -1,4 +1,4 @@
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// Why a store operation was refused. Every case says what happened and what to do; the CLI maps

@@ -1,5 +1,5 @@
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// What a store remembers about its sync server: where it is, how far this laptop has read the

@@ -3,7 +3,7 @@ import Foundation
 import ServerStorage
 import ServerStoreSQLite
 import SyncModel
-public import SyncServerKit
+import SyncServerKit
 
 struct LibraryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

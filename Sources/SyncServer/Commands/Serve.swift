@@ -8,7 +8,7 @@ import ServerStorage
 import ServerStoreSQLite
 import ServiceLifecycle
 import SyncModel
-public import SyncServerKit
+import SyncServerKit
 import UnixSignals
 
 /// `syncserver serve`: runs the HTTP server until SIGTERM or SIGINT, then stops accepting,

@@ -3,7 +3,7 @@ import Foundation
 import ServerStorage
 import ServerStoreSQLite
 import SyncModel
-public import SyncServerKit
+import SyncServerKit
 
 /// `syncserver`: run the sync server, and administer its libraries, devices and epoch. Admin
 /// commands are safe while the server runs (SQLite WAL); the server reads devices per request,

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 public import SyncWire

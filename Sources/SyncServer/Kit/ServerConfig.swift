@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 public import SyncWire

@@ -1,8 +1,4 @@
 import GRDB
-public import ServerStorage
-import SyncFailpoints
-import SyncModel
-import SyncWire
 
 /// The server database's schema, as named migrations. A shipped migration is never edited:
 /// new schema is a new migration.

@@ -1,4 +1,4 @@
-public import SyncModel
+import SyncModel
 public import SyncWire
 
 /// A verified frame a device asks to store.

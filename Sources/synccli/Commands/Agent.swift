@@ -90,7 +90,7 @@ struct AgentPIDFile {
 
 /// Turns Unix signals into closures (the default action is disabled for watched signals).
 final class SignalWatcher: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
+    private var sources: [any DispatchSourceSignal] = []
 
     func on(_ signo: Int32, _ action: @escaping @Sendable () -> Void) {
         signal(signo, SIG_IGN)

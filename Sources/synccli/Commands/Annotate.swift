@@ -14,9 +14,8 @@ struct Highlight: AsyncParsableCommand {
               synccli highlight 3f2a --quote "مخيم المغازي" --note "تحقق من المصدر"
             """)
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var article: ArticleArgument
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Article id or prefix.") var id: String
     @Option(help: "The exact text to highlight.") var quote: String?
     @Option(help: "Which occurrence of the quote (1 = first).") var occurrence = 1
     @Option(help: "Start offset (Unicode scalars, inclusive).") var start: Int?
@@ -32,8 +31,7 @@ struct Highlight: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
-            let articleID = try s.resolveArticleID(id)
+            let (s, articleID) = try article.resolve()
             let target: HighlightTarget = quote.map { .quote($0, occurrence: occurrence) } ?? .range(start: start!, end: end!)
             let annotation = try s.highlight(article: articleID, target, note: note, color: color)
             if output.json { try printJSON(["id": annotation, "article": articleID]) } else { print("highlighted: annotation \(annotation)") }

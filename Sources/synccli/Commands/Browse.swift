@@ -34,25 +34,17 @@ struct List: AsyncParsableCommand {
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show an article with its tags, collections, highlights and notes.")
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var article: ArticleArgument
     @OptionGroup var output: OutputOptions
-    @Argument(help: "Article id (or a unique prefix of at least 4 characters).") var id: String
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
-            let a = try s.article(try s.resolveArticleID(id))
+            let (s, id) = try article.resolve()
+            let a = try s.article(id)
             if output.json { return try printJSON(a) }
             print(a.title)
             print(String(repeating: "=", count: min(60, max(8, a.title.count))))
-            var meta = ["id: \(a.id)"]
-            if let u = a.url { meta.append("url: \(u)") }
-            if let v = a.source { meta.append("source: \(v)") }
-            if let v = a.byline { meta.append("byline: \(v)") }
-            if let v = a.publishedAt { meta.append("published: \(v)") }
-            if let v = a.language { meta.append("language: \(v)") }
-            if !a.tags.isEmpty { meta.append("tags: \(a.tags.joined(separator: ", "))") }
-            if !a.collections.isEmpty { meta.append("collections: \(a.collections.joined(separator: ", "))") }
+            var meta = a.metadata.map { "\($0.label): \($0.value)" }
             var state: [String] = []
             if a.trashed { state.append("in the trash") }
             if a.starred { state.append("starred") }

@@ -86,17 +86,12 @@ struct CollectionCommand: AsyncParsableCommand {
     struct AddArticles: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Put articles in a collection: synccli collection add C ARTICLE…")
-        @OptionGroup var store: StoreOptions
-        @Argument var collection: String
-        @Argument var articles: [String]
-
-        func validate() throws { if articles.isEmpty { throw ValidationError("give at least one article") } }
+        @OptionGroup var target: CollectionArticles
 
         func run() async throws {
             try await guarded {
-                let s = try store.open()
-                let id = try s.resolveCollectionID(collection)
-                try s.addToCollection(id, articles: try articles.map { try s.resolveArticleID($0) })
+                let (s, id, articles) = try target.resolve()
+                try s.addToCollection(id, articles: articles)
                 print("added \(articles.count) article(s) to \(id)")
             }
         }
@@ -104,17 +99,12 @@ struct CollectionCommand: AsyncParsableCommand {
 
     struct RemoveArticles: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Take articles out of a collection.")
-        @OptionGroup var store: StoreOptions
-        @Argument var collection: String
-        @Argument var articles: [String]
-
-        func validate() throws { if articles.isEmpty { throw ValidationError("give at least one article") } }
+        @OptionGroup var target: CollectionArticles
 
         func run() async throws {
             try await guarded {
-                let s = try store.open()
-                let id = try s.resolveCollectionID(collection)
-                try s.removeFromCollection(id, articles: try articles.map { try s.resolveArticleID($0) })
+                let (s, id, articles) = try target.resolve()
+                try s.removeFromCollection(id, articles: articles)
                 print("removed \(articles.count) article(s) from \(id)")
             }
         }

@@ -28,14 +28,13 @@ struct Conflicts: AsyncParsableCommand {
 
     struct ShowConflicts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Conflicts of one article.")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var article: ArticleArgument
         @OptionGroup var output: OutputOptions
-        @Argument(help: "Article id or prefix.") var id: String
 
         func run() async throws {
             try await guarded {
-                let s = try store.open()
-                try Conflicts.render(try s.conflicts(article: try s.resolveArticleID(id)), json: output.json)
+                let (s, id) = try article.resolve()
+                try Conflicts.render(try s.conflicts(article: id), json: output.json)
             }
         }
     }

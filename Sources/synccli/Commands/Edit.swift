@@ -12,8 +12,7 @@ struct Edit: AsyncParsableCommand {
             "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Example: synccli edit 3f2a --title \"…\" --star"
     )
 
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Article id or prefix.") var id: String
+    @OptionGroup var article: ArticleArgument
     @Option var title: String?
     @Option var summary: String?
     @Option(help: "Replace the body with the contents of this file (- for stdin).") var bodyFile: String?
@@ -27,8 +26,7 @@ struct Edit: AsyncParsableCommand {
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
-            let articleID = try s.resolveArticleID(id)
+            let (s, articleID) = try article.resolve()
             var changes: [(Field, String)] = []
             if let title { changes.append((ArticleFields.title, title)) }
             if let summary { changes.append((ArticleFields.summary, summary)) }
@@ -58,30 +56,26 @@ struct Trash: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Move an article to the trash (restorable with `restore`).",
         discussion: "If a colleague works on the article concurrently, their work is kept and the article is reported in `synccli conflicts`.")
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Article id or prefix.") var id: String
+    @OptionGroup var article: ArticleArgument
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
-            let articleID = try s.resolveArticleID(id)
-            try s.trash(articleID)
-            print("moved \(articleID) to the trash")
+            let (s, id) = try article.resolve()
+            try s.trash(id)
+            print("moved \(id) to the trash")
         }
     }
 }
 
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Take an article out of the trash.")
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "Article id or prefix.") var id: String
+    @OptionGroup var article: ArticleArgument
 
     func run() async throws {
         try await guarded {
-            let s = try store.open()
-            let articleID = try s.resolveArticleID(id)
-            try s.restore(articleID)
-            print("restored \(articleID)")
+            let (s, id) = try article.resolve()
+            try s.restore(id)
+            print("restored \(id)")
         }
     }
 }
@@ -95,36 +89,26 @@ struct Tag: AsyncParsableCommand {
 
     struct AddTags: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Tag an article: synccli tag add ID TAG…")
-        @OptionGroup var store: StoreOptions
-        @Argument(help: "Article id or prefix.") var id: String
-        @Argument(help: "Tags.") var tags: [String]
-
-        func validate() throws { if tags.isEmpty { throw ValidationError("give at least one tag") } }
+        @OptionGroup var target: ArticleTags
 
         func run() async throws {
             try await guarded {
-                let s = try store.open()
-                let articleID = try s.resolveArticleID(id)
-                try s.addTags(tags, to: articleID)
-                print("tags of \(articleID): \(try s.article(articleID).tags.joined(separator: ", "))")
+                let (s, id) = try target.article.resolve()
+                try s.addTags(target.tags, to: id)
+                print("tags of \(id): \(try s.article(id).tags.joined(separator: ", "))")
             }
         }
     }
 
     struct RemoveTags: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "remove", abstract: "Untag an article: synccli tag remove ID TAG…")
-        @OptionGroup var store: StoreOptions
-        @Argument(help: "Article id or prefix.") var id: String
-        @Argument(help: "Tags.") var tags: [String]
-
-        func validate() throws { if tags.isEmpty { throw ValidationError("give at least one tag") } }
+        @OptionGroup var target: ArticleTags
 
         func run() async throws {
             try await guarded {
-                let s = try store.open()
-                let articleID = try s.resolveArticleID(id)
-                try s.removeTags(tags, from: articleID)
-                print("tags of \(articleID): \(try s.article(articleID).tags.joined(separator: ", "))")
+                let (s, id) = try target.article.resolve()
+                try s.removeTags(target.tags, from: id)
+                print("tags of \(id): \(try s.article(id).tags.joined(separator: ", "))")
             }
         }
     }

@@ -1,76 +1,28 @@
 import Foundation
-import GRDB
-import Hummingbird
-import HummingbirdTesting
-import ServerStorage
+import ServerTestSupport
 import SyncClientKit
+import SyncModel
 import SyncServerKit
 import SyncStore
 import TestHarness
 import Testing
 
-@testable import ServerStoreSQLite
+/// The real sync server in this process, on a loopback port (``TemporaryServer/serve(_:)``), so
+/// the client is tested over real HTTP against the real server code, with no fake
+/// re-implementation of the protocol. Rate limits are lifted: the tests script 429s themselves.
+typealias LiveServer = TemporaryServer
 
-/// The real sync server (SyncServerKit over an SQLite store in a temporary directory), run in
-/// this process on a loopback port with Hummingbird's `.live` test framework, so that the client
-/// is tested over real HTTP against the real server code, with no fake re-implementation of the
-/// protocol.
-///
-/// ```swift
-/// let server = try await LiveServer()
-/// try await server.serve { port in
-///     let a = try server.laptop("A", port: port)
-///     _ = try await a.sync()
-/// }
-/// ```
-final class LiveServer: Sendable {
-    static let library = "newsroom"
-    let dir: String
-    let store: SQLiteServerStore
-    let config: ServerConfig
-
-    init(dir: String? = nil, configure: (inout ServerConfig) -> Void = { _ in }) async throws {
-        let dir = dir ?? NSTemporaryDirectory() + "live-server-" + UUID().uuidString
-        var config = ServerConfig(dataDirectory: dir)
-        config.logLevel = .warning
-        config.rateLimitPerSecond = 10_000
-        config.rateLimitBurst = 10_000
-        configure(&config)
-        self.dir = dir
-        self.config = config
-        store = try SQLiteServerStore.open(dataDirectory: dir, create: true)
-        if try await !store.libraries().contains(Self.library) { try await store.createLibrary(Self.library) }
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: dir) }
-
-    /// A new read-write device of the library: its token.
-    func enroll(_ name: String, readOnly: Bool = false) async throws -> String {
-        let token = DeviceToken.generate()
-        _ = try await store.enrollDevice(library: Self.library, name: name, readOnly: readOnly, tokenHash: token.hash)
-        return token.value
-    }
-
-    /// Runs the server for the duration of `body`, which gets its port.
-    func serve<T: Sendable>(_ body: @Sendable (Int) async throws -> T) async throws -> T {
-        try await buildApplication(config, store: store, metrics: ServerMetrics()).test(.live) { client in
-            try await body(try #require(client.port))
+extension TemporaryServer {
+    convenience init() async throws {
+        try await self.init { config in
+            config.rateLimitPerSecond = 10_000
+            config.rateLimitBurst = 10_000
         }
     }
 
-    /// A copy of the database as it is now, as a backup would be.
-    func backup() throws -> String {
-        let copy = NSTemporaryDirectory() + "live-server-backup-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        try store.pool.backup(to: try DatabaseQueue(path: copy + "/" + SQLiteServerStore.fileName))
-        return copy
-    }
-
-    /// The server restored from `backup` with a new epoch, as docs/OPERATIONS.md prescribes.
-    static func restored(from backup: String) async throws -> LiveServer {
-        let server = try await LiveServer(dir: backup)
-        _ = try await server.store.rotateEpoch()
-        return server
+    /// A new read-write device of the library: its token.
+    func enroll(_ name: String) async throws -> String {
+        try await enroll(name, readOnly: false).token
     }
 }
 
@@ -78,11 +30,26 @@ final class LiveServer: Sendable {
 /// its own, and a client with quick retries.
 func laptop(
     _ name: String, token: String, transport: any SyncTransport, opsPerChangeset: Int = 3,
-    pageLimit: Int = 2, sleeps: Sleeps? = nil
+    pageLimit: Int = 2, sleeps: Sleeps? = nil, attempts: Int = 3
 ) throws -> SyncClient {
     let store = try temporaryStore(name: name)
     try store.setRemote(Remote(url: "http://127.0.0.1:9", library: LiveServer.library), token: token)
-    return try client(for: store, transport: transport, opsPerChangeset: opsPerChangeset, pageLimit: pageLimit, sleeps: sleeps)
+    return try client(
+        for: store, transport: transport, opsPerChangeset: opsPerChangeset, pageLimit: pageLimit, sleeps: sleeps, attempts: attempts)
+}
+
+/// One laptop with one article to push, against a live server: how the retry tests start.
+func withLaptop(
+    attempts: Int = 3, _ body: @Sendable (SyncClient, ScriptedTransport, Sleeps) async throws -> Void
+) async throws {
+    let server = try await LiveServer()
+    let token = try await server.enroll("A")
+    try await server.serve { port in
+        let transport = ScriptedTransport(port: port), sleeps = Sleeps()
+        let a = try laptop("A", token: token, transport: transport, sleeps: sleeps, attempts: attempts)
+        try a.store.addArticle(ArticleDraft(title: "T", body: "b"))
+        try await body(a, transport, sleeps)
+    }
 }
 
 func client(

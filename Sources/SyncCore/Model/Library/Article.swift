@@ -1,5 +1,5 @@
 /// An article as a reporter captures it, before it has an id.
-public struct ArticleDraft: Sendable, Equatable {
+public struct ArticleDraft: Sendable, Equatable, Codable {
     public var url: String?
     public var title: String
     public var summary: String
@@ -44,17 +44,13 @@ public struct ArticleDraft: Sendable, Equatable {
     public var id: String { ArticleIdentity.id(url: url, title: title, body: body) }
 }
 
-/// An article as the library holds it: the typed view of its ``ArticleFields``.
+/// An article as the library holds it: its content (what was captured and what reporters edit,
+/// readable directly: `article.title`) and its place in the library — provenance, reading
+/// state, tags, collections, annotations. The typed view of ``ArticleFields``.
+@dynamicMemberLookup
 public struct Article: Sendable, Equatable, Codable {
     public var id: String
-    public var url: String?
-    public var title: String
-    public var summary: String
-    public var body: String
-    public var byline: String?
-    public var source: String?
-    public var publishedAt: String?
-    public var language: String?
+    public var content: ArticleDraft
     public var capturedAt: Int64?
     public var capturedBy: String?
     public var read: Bool
@@ -63,6 +59,7 @@ public struct Article: Sendable, Equatable, Codable {
     /// Set when the article was trashed while someone else worked on it (rule 3).
     public var trashConflict: String?
     public var tags: [String]
+    /// Collection names.
     public var collections: [String]
     public var annotations: [Annotation]
 
@@ -71,14 +68,7 @@ public struct Article: Sendable, Equatable, Codable {
         collections: [String] = [], annotations: [Annotation] = []
     ) {
         self.id = id
-        url = f.string(ArticleFields.url)
-        title = f.string(ArticleFields.title) ?? ""
-        summary = f.string(ArticleFields.summary) ?? ""
-        body = f.string(ArticleFields.body) ?? ""
-        byline = f.string(ArticleFields.byline)
-        source = f.string(ArticleFields.source)
-        publishedAt = f.string(ArticleFields.publishedAt)
-        language = f.string(ArticleFields.language)
+        content = ArticleDraft(fields: f)
         capturedAt = f.int(ArticleFields.capturedAt)
         capturedBy = f.string(ArticleFields.capturedBy)
         read = f.bool(ArticleFields.read)
@@ -88,6 +78,63 @@ public struct Article: Sendable, Equatable, Codable {
         self.tags = tags
         self.collections = collections
         self.annotations = annotations
+    }
+
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<ArticleDraft, T>) -> T {
+        get { content[keyPath: keyPath] }
+        set { content[keyPath: keyPath] = newValue }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, capturedAt, capturedBy, read, starred, trashed, trashConflict, tags, collections, annotations
+    }
+
+    /// One flat JSON object (`synccli show --json`): the content's keys beside the others.
+    public init(from decoder: any Decoder) throws {
+        content = try ArticleDraft(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        capturedAt = try c.decodeIfPresent(Int64.self, forKey: .capturedAt)
+        capturedBy = try c.decodeIfPresent(String.self, forKey: .capturedBy)
+        (read, starred, trashed) = (
+            try c.decode(Bool.self, forKey: .read), try c.decode(Bool.self, forKey: .starred),
+            try c.decode(Bool.self, forKey: .trashed)
+        )
+        trashConflict = try c.decodeIfPresent(String.self, forKey: .trashConflict)
+        (tags, collections) = (try c.decode([String].self, forKey: .tags), try c.decode([String].self, forKey: .collections))
+        annotations = try c.decode([Annotation].self, forKey: .annotations)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try content.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encodeIfPresent(capturedAt, forKey: .capturedAt)
+        try c.encodeIfPresent(capturedBy, forKey: .capturedBy)
+        try c.encode(read, forKey: .read)
+        try c.encode(starred, forKey: .starred)
+        try c.encode(trashed, forKey: .trashed)
+        try c.encodeIfPresent(trashConflict, forKey: .trashConflict)
+        try c.encode(tags, forKey: .tags)
+        try c.encode(collections, forKey: .collections)
+        try c.encode(annotations, forKey: .annotations)
+    }
+}
+
+extension Article {
+    /// What a reader is told about an article besides its text, as `label: value` lines
+    /// (`synccli show`, the Markdown export).
+    public var metadata: [(label: String, value: String)] {
+        var lines = [("id", id)]
+        for (label, value) in [
+            ("url", content.url), ("source", content.source), ("byline", content.byline),
+            ("published", content.publishedAt), ("language", content.language),
+        ] {
+            if let value { lines.append((label, value)) }
+        }
+        if !tags.isEmpty { lines.append(("tags", tags.joined(separator: ", "))) }
+        if !collections.isEmpty { lines.append(("collections", collections.joined(separator: ", "))) }
+        return lines
     }
 }
 

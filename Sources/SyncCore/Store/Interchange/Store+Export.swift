@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 extension Store {
@@ -36,27 +36,13 @@ extension Store {
     /// its live annotations.
     func record(ofArticle id: String) throws -> LibraryRecord {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM articles WHERE id = ?", arguments: [id]) else {
-                throw StoreError(.notFound, "no article \(id) in this library (see `synccli list`)")
-            }
-            let tags = try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE article = ? ORDER BY tag", arguments: [id])
-            let collections = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT m.collection FROM memberships m JOIN collections c ON c.id = m.collection
-                    WHERE m.article = ? AND c.trashed = 0 ORDER BY m.collection
-                    """, arguments: [id])
-            let annotations = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM annotations WHERE article = ? AND removed = 0 ORDER BY coalesce(start, -1), created_at, id
-                    """, arguments: [id]
-            ).map {
-                LibraryRecord.AnnotationRecord(id: $0["id"], fields: FieldValues(row: $0, AnnotationFields.interchange))
-            }
+            let a = try ArticleRows(id, db)
             return LibraryRecord(
-                kind: .article, id: id, fields: FieldValues(row: row, ArticleFields.all), tags: tags,
-                collections: collections, annotations: annotations)
+                kind: .article, id: id, fields: FieldValues(row: a.row, ArticleFields.all), tags: a.tags,
+                collections: a.collections.map(\.id).sorted(),
+                annotations: a.annotations.map {
+                    LibraryRecord.AnnotationRecord(id: $0["id"], fields: FieldValues(row: $0, AnnotationFields.interchange))
+                })
         }
     }
 
@@ -66,14 +52,7 @@ extension Store {
         for id in ids {
             let a = try article(id)
             var md = "# \(a.title)\n\n"
-            var meta: [String] = ["id: \(a.id)"]
-            if let url = a.url { meta.append("url: \(url)") }
-            if let s = a.source { meta.append("source: \(s)") }
-            if let b = a.byline { meta.append("byline: \(b)") }
-            if let p = a.publishedAt { meta.append("published: \(p)") }
-            if !a.tags.isEmpty { meta.append("tags: \(a.tags.joined(separator: ", "))") }
-            if !a.collections.isEmpty { meta.append("collections: \(a.collections.joined(separator: ", "))") }
-            md += meta.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+            md += a.metadata.map { "- \($0.label): \($0.value)" }.joined(separator: "\n") + "\n\n"
             if !a.summary.isEmpty { md += "**\(a.summary)**\n\n" }
             md += a.body.split(separator: "\n").joined(separator: "\n\n") + "\n"
             if !a.annotations.isEmpty {

@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// What an import did.
@@ -34,7 +34,7 @@ extension Store {
         return records
     }
 
-    static func describe(_ error: Error) -> String {
+    static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
             return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"

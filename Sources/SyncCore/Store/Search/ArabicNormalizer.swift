@@ -1,5 +1,5 @@
 import Foundation
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// Folds and light-stems words so that spelling variants of the same Arabic (or Latin) word

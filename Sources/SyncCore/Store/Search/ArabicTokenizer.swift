@@ -1,5 +1,5 @@
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// An FTS5 tokenizer that indexes and queries Arabic (and Latin) text through

@@ -1,5 +1,5 @@
 import GRDB
-public import SyncModel
+import SyncModel
 import SyncWire
 
 /// Glue between the store and the Arabic-aware FTS5 tokenizer in `Search/`.

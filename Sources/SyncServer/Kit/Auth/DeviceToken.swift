@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 import SyncWire

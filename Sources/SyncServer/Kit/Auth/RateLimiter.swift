@@ -1,5 +1,5 @@
 import Foundation
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 import SyncWire

@@ -1,5 +1,5 @@
 public import Prometheus
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 import SyncWire

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 import SyncWire

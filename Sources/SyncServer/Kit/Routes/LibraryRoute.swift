@@ -1,6 +1,6 @@
 import HTTPTypes
 import Hummingbird
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 import SyncWire

@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Prometheus
-public import ServerStorage
+import ServerStorage
 import SyncFailpoints
 import SyncModel
 import SyncWire
