@@ -3,7 +3,7 @@ import PackageDescription
 
 // The module graph (README, "Code layout"). Laptop side, in Sources/SyncCore/:
 //   SyncModel ← SyncWire ← SyncStore ← SyncClientKit ← synccli
-//   (SyncFailpoints is used by the client and the server's SQLite store)
+//   (SyncFailpoints is used by the client, the server routes and the server's SQLite store)
 // Server side, in Sources/SyncServer/:
 //   SyncModel, SyncWire ← ServerStorage ← ServerStoreSQLite
 //                        ← SyncServerKit (HTTP) ← SyncServerCommands ← syncserver

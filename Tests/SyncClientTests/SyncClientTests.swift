@@ -101,6 +101,34 @@ import Testing
         }
     }
 
+    @Test func `a sync in flight when the remote changes leaves the new remote's state alone`() async throws {
+        try await withLaptop { (a, transport, sleeps) async throws in
+            // `remote set` to another library while this client still talks to the old one.
+            try a.store.setRemote(Remote(url: "http://127.0.0.1:9", library: "other-desk"), token: "ast_other")
+            await #expect { try await a.push() } throws: { ($0 as? SyncClientError)?.code == .config }
+            await #expect { try await a.pull() } throws: { ($0 as? SyncClientError)?.code == .config }
+            let state = try a.store.syncState()
+            #expect(state.remote?.library == "other-desk")
+            #expect(state.acked == 0 && state.cursor == 0 && state.epoch == nil)
+        }
+    }
+
+    @Test func `a server claiming more of our ops than we wrote is a protocol error, not a new ack`() async throws {
+        try await withLaptop { (a, transport, sleeps) async throws in
+            _ = try await a.push()
+            let before = try a.store.syncState()
+            try a.store.addArticle(ArticleDraft(title: "T2", body: "b2"))
+            let library = #"{"epoch":"restored","head":1,"replicas":{"\#(a.store.replica)":999}}"#
+            transport.script([
+                SyncResponse(status: 200, headers: ["ArticleSync-Epoch": "restored"], body: Array("{}".utf8)),
+                SyncResponse(status: 200, headers: ["ArticleSync-Epoch": "restored"], body: Array(library.utf8)),
+            ])
+            await #expect { try await a.push() } throws: { ($0 as? SyncClientError)?.code == .protocolError }
+            let after = try a.store.syncState()
+            #expect(after.acked == before.acked && after.epoch == before.epoch && after.cursor == before.cursor)
+        }
+    }
+
     @Test func `plain http to a remote host is refused unless insecure`() throws {
         #expect(throws: SyncClientError.self) { try Remote.validate(url: "http://sync.example.org", insecure: false) }
         try Remote.validate(url: "http://sync.example.org", insecure: true)

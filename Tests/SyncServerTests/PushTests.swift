@@ -70,6 +70,22 @@ struct PushTests {
         #expect(summary.changesets == 2)
     }
 
+    @Test func `an overlapping push from a wave-1 laptop is stored in format 1, so wave-1 readers can still read it`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            #expect(try await client.push(try frame(replica, 1...1), token: f.writer.token).status == .ok)
+            // PullTests.formatOneFrame: the same replica's counters 1…2, in format 1.
+            let overlap = try await client.push(PullTests.formatOneFrame, token: f.writer.token)
+            #expect(overlap.status == .ok && overlap.json["acked"] as? Int == 2)
+            let old = "application/vnd.articlesync.changeset, application/json"
+            let page = try await client.pull(since: "1", token: f.reader.token, accept: old)
+            #expect(page.status == .ok && Array(page.body.readableBytesView) == PullTests.formatOneFrame)
+        }
+        let stored = try await f.storedFrames()
+        #expect(stored.map(\.format) == [2, 1])
+        #expect(try await f.state(replica) == (2, 2))
+    }
+
     @Test func `a frame that starts past acked + 1 is refused as a gap that says what the server holds`() async throws {
         let f = try await Fixture.make()
         try await f.app().test(.router) { client async throws in

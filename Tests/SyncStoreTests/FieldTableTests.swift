@@ -41,4 +41,27 @@ import Testing
             (($0 as? StoreError)?.reason ?? "").contains("unknown record type 'podcast'")
         }
     }
+
+    @Test func `values of the wrong type are shown empty, and an annotation without a valid kind does not exist`() throws {
+        let store = try temporaryStore()
+        let id = try store.addArticle(ArticleDraft(title: "غزة", body: "نص")).id
+        let peer = ReplicaID.random()
+        var hlc = HLC(millis: Store.systemClock() + 1_000)
+        var counter: UInt64 = 0
+        func op(_ body: OpBody) -> Op {
+            counter += 1
+            hlc = HLC.tick(last: hlc, nowMillis: hlc.millis)
+            return Op(id: OpID(replica: peer, counter: counter), hlc: hlc, body: body, countsAsWork: true)
+        }
+        // A buggy or newer peer writes a number as the title and a string as the read flag, and
+        // an annotation whose kind is a number: the library shows empty values, not a crash or a
+        // number where text belongs, and the annotation does not exist.
+        try store.merge([
+            op(.assign(.article(id), [FieldWrite("title", .int(7)), FieldWrite("read", .string("yes"))])),
+            op(.assign(.annotation("n1", article: id), [FieldWrite("kind", .int(1)), FieldWrite("text", .string("x"))])),
+        ])
+        let article = try store.article(id)
+        #expect(article.title == "" && article.body == "نص" && article.read == false)
+        #expect(try store.counts()["annotations"] == 0)
+    }
 }

@@ -13,13 +13,20 @@ extension SyncClient {
     }
 
     /// After a restore (a new epoch, or a cursor past the head): asks the server what it holds
-    /// of our ops, then forgets the old cursor, takes that ack and the new epoch — in ONE
-    /// transaction, whichever of push and pull saw the epoch first, so that no later pull can
-    /// start from a cursor of the old epoch. Returns the ack.
+    /// of our ops and in which epoch, then forgets the old cursor and takes that ack and epoch
+    /// in ONE transaction, whichever of push and pull saw the restore first, so that no later
+    /// pull can start from a cursor of the old epoch. Returns the ack; an ack beyond what this
+    /// laptop ever wrote is a protocol error, not something to believe.
     func adopt(epoch: String?) async throws -> UInt64 {
-        let held = try await serverAck()
-        try store.updateSyncState { state in
-            state.forgetServer(newEpoch: epoch ?? state.epoch)
+        let library = try await libraryInfo()
+        let held = library.replicas[store.replica.description] ?? 0
+        let own = try store.ownOpCount()
+        guard held <= own else {
+            throw SyncClientError(
+                .protocolError, "the server says it holds \(held) of this laptop's ops, but this laptop has written only \(own)")
+        }
+        try updateServerState { state in
+            state.forgetServer(newEpoch: library.epoch.isEmpty ? (epoch ?? state.epoch) : library.epoch)
             state.acked = held
         }
         return held
@@ -27,11 +34,11 @@ extension SyncClient {
 
     struct LibraryInfo: Decodable { let epoch: String; let head: Int64; let replicas: [String: UInt64] }
 
-    /// What the server holds of our ops, from the library info.
-    func serverAck() async throws -> UInt64 {
+    /// The library info: the server's epoch, head and what it holds of each replica's ops.
+    func libraryInfo() async throws -> LibraryInfo {
         let response = try await exchange(SyncRequest(method: "GET", path: SyncAPI.Path.library(remote.library)))
         guard response.status == 200 else { throw failure(response) }
-        return try decodeJSON(LibraryInfo.self, response).replicas[store.replica.description] ?? 0
+        return try decodeJSON(LibraryInfo.self, response)
     }
 
     /// Sends with retries: network failures, 429 and 503 are retried with backoff, honouring

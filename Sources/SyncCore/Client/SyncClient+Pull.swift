@@ -35,7 +35,7 @@ extension SyncClient {
             let epoch = response.header(SyncAPI.Header.epoch)
             let merged = try store.merge(
                 frames.flatMap(\.ops),
-                updatingSyncState: { state in
+                updatingSyncState: stillOurs { state in
                     Failpoint.hit("client.pull.mid-apply")
                     state.cursor = next
                     if let epoch { state.epoch = epoch }

@@ -39,7 +39,7 @@ extension SyncClient {
                 guard ack.acked > acked else { throw SyncClientError(.protocolError, "the server did not take ops \(acked + 1)…\(last.id.counter)") }
                 acked = ack.acked
                 let (newAcked, now, epoch) = (acked, store.now(), response.header(SyncAPI.Header.epoch))
-                try store.updateSyncState { state in
+                try updateServerState { state in
                     state.acked = newAcked
                     state.ackedAt = now
                     if state.epoch == nil { state.epoch = epoch }
@@ -54,7 +54,7 @@ extension SyncClient {
                 let serverAcked = UInt64(max(0, errorBody(response)?.acked ?? 0))
                 guard serverAcked < acked else { throw failure(response) }
                 acked = serverAcked
-                try store.updateSyncState { $0.acked = serverAcked }
+                try updateServerState { $0.acked = serverAcked }
             default:
                 throw failure(response)
             }

@@ -91,13 +91,34 @@ public struct SyncClient: Sendable {
             let pushed = try await push()
             let second = try await pull()
             let now = store.now()
-            try store.updateSyncState {
+            try updateServerState {
                 $0.lastSuccessAt = now; $0.lastError = nil; $0.lastErrorAt = nil
             }
             return (first, pushed, second)
         } catch {
             try? store.recordSyncFailure("\(error)")
             throw error
+        }
+    }
+}
+
+extension SyncClient {
+    /// Changes the sync state only if the remote is still the one this client talks to: a
+    /// `remote set` to another server or library while a sync was in flight must not receive
+    /// that sync's cursor, epoch or ack.
+    func updateServerState(_ change: @escaping @Sendable (inout SyncState) throws -> Void) throws {
+        _ = try store.updateSyncState(stillOurs(change))
+    }
+
+    /// `change`, refused when the stored remote is no longer ours.
+    func stillOurs(_ change: @escaping @Sendable (inout SyncState) throws -> Void) -> @Sendable (inout SyncState) throws -> Void {
+        let remote = self.remote
+        return { state in
+            guard state.remote == remote else {
+                throw SyncClientError(
+                    .config, "the remote changed to \(state.remote?.url ?? "none") while syncing with \(remote.url): run the sync again")
+            }
+            try change(&state)
         }
     }
 }

@@ -146,7 +146,7 @@ struct Materializer {
 
     private func materializeArticle(_ id: String) throws {
         let f = try winners(.article(id))
-        guard ArticleFields.identifying.contains(where: { f[$0] != nil }) else {
+        guard ArticleFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM articles WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM tags WHERE article = ?").execute(arguments: [id])
             return
@@ -173,7 +173,7 @@ struct Materializer {
     private func materializeCollection(_ id: String) throws {
         let f = try winners(.collection(id))
         try db.cachedStatement(sql: "DELETE FROM memberships WHERE collection = ?").execute(arguments: [id])
-        guard CollectionFields.identifying.contains(where: { f[$0] != nil }) else {
+        guard CollectionFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM collections WHERE id = ?").execute(arguments: [id])
             return
         }
@@ -187,7 +187,7 @@ struct Materializer {
 
     private func materializeAnnotation(_ entity: EntityRef) throws {
         let f = try winners(entity)
-        guard AnnotationFields.identifying.contains(where: { f[$0] != nil }) else {
+        guard AnnotationFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [entity.id])
             return
         }

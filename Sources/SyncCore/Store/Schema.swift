@@ -143,16 +143,25 @@ enum Schema {
         migrator.registerMigration("v3-op-envelope") { db in
             try db.execute(sql: "ALTER TABLE ops ADD COLUMN work INTEGER NOT NULL DEFAULT 0")
             let update = try db.makeStatement(sql: "UPDATE ops SET body = ?, article = ?, work = ? WHERE replica = ? AND counter = ?")
-            for row in try Row.fetchAll(db, sql: "SELECT replica, counter, hlc, body FROM ops") {
-                var reader = ByteReader(Array(row["body"] as Data))
-                let op = Op(
-                    id: OpID(replica: ReplicaID(bytes: Array(row["replica"] as Data))!, counter: UInt64(row["counter"] as Int64)),
-                    hlc: HLC(raw: UInt64(bitPattern: row["hlc"] as Int64)),
-                    decoded: try OpCodec.decodeBody(&reader, format: 1))
-                try update.execute(arguments: [
-                    Data(OpCodec.encodeBody(op)), op.entity.articleID, op.countsAsWork,
-                    row["replica"], row["counter"],
-                ])
+            // In key order, a batch at a time: a large log is never all in memory.
+            var after: (replica: Data, counter: Int64) = (Data(), -1)
+            while true {
+                let batch = try Row.fetchAll(
+                    db, sql: "SELECT replica, counter, hlc, body FROM ops WHERE (replica, counter) > (?, ?) ORDER BY replica, counter LIMIT 5000",
+                    arguments: [after.replica, after.counter])
+                guard let last = batch.last else { break }
+                for row in batch {
+                    var reader = ByteReader(Array(row["body"] as Data))
+                    let op = Op(
+                        id: OpID(replica: ReplicaID(bytes: Array(row["replica"] as Data))!, counter: UInt64(row["counter"] as Int64)),
+                        hlc: HLC(raw: UInt64(bitPattern: row["hlc"] as Int64)),
+                        decoded: try OpCodec.decodeBody(&reader, format: 1))
+                    try update.execute(arguments: [
+                        Data(OpCodec.encodeBody(op)), op.entity.articleID, op.countsAsWork,
+                        row["replica"], row["counter"],
+                    ])
+                }
+                after = (last["replica"], last["counter"])
             }
         }
         return migrator

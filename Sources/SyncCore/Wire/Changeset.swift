@@ -49,8 +49,8 @@ public struct Changeset: Hashable, Sendable {
     /// The majors this version reads.
     public static let readableFormats: ClosedRange<UInt8> = 1...2
     public static let headerSize = 84
-    /// Smallest possible encoded op: HLC delta, flags, entity kind, two empty strings, op kind
-    /// and length, one byte each (format 1: four bytes).
+    /// Smallest possible encoded op in format 1: HLC delta, flags, kind and length, one byte each.
+    /// Format 2 adds the envelope's entity kind and two empty strings: three more bytes.
     static let minOpSize = 4
 
     /// What a frame carries (header byte 6, format 2).

@@ -15,7 +15,7 @@ public import SyncModel
 /// ```swift
 /// let bytes = OpCodec.encodeBody(op)
 /// var reader = ByteReader(bytes)
-/// let (body, context, work) = try OpCodec.decodeBody(&reader, format: 2)
+/// let decoded = try OpCodec.decodeBody(&reader, format: 2)   // body, context, countsAsWork
 /// ```
 public enum OpCodec {
     public static let assignKind: UInt8 = 1
@@ -125,9 +125,6 @@ public enum OpCodec {
         }
         let context = flags & flagContext != 0 ? try decodeVersionVector(&r) : nil
         let entity = EntityRef(EntityRef.Kind(rawValue: try r.u8()), try r.string(), parent: try r.string())
-        if entity.kind == .annotation, entity.parent.isEmpty {
-            throw DecodeError("annotation \(entity.id) names no article (byte \(r.offset))")
-        }
         let kind = try r.u8()
         var p = try payload(&r)
         let body: OpBody
@@ -195,9 +192,7 @@ public enum OpCodec {
         let kind = EntityRef.Kind(rawValue: try r.u8())
         guard kind.isKnown else { throw DecodeError("unknown entity kind \(kind.rawValue) at byte \(r.offset - 1)") }
         let id = try r.string()
-        let parent = kind == .annotation ? try r.string() : ""
-        if kind == .annotation, parent.isEmpty { throw DecodeError("annotation \(id) names no article (byte \(r.offset))") }
-        return EntityRef(kind, id, parent: parent)
+        return EntityRef(kind, id, parent: kind == .annotation ? try r.string() : "")
     }
 
     static func decodeValue(_ r: inout ByteReader) throws(DecodeError) -> Value {

@@ -57,6 +57,8 @@ public enum PushRefusal: Sendable, Equatable {
     case replicaMismatch(String)
     /// The frame starts after `acked + 1`.
     case gap(acked: Int64)
+    /// The frame cannot be stored as asked.
+    case malformed(String)
 }
 
 /// What the policy decided.

@@ -1,7 +1,7 @@
 public import ServiceLifecycle
 
 /// What the server keeps, behind a small, dumb interface so that a deployment can choose its
-/// database (`syncserver serve --database …`): the embedded SQLite file by default.
+/// database (`StorageBackend` in SyncServerCommands): the embedded SQLite file by default.
 ///
 /// A backend offers primitive operations, each one transaction, and reports failures as
 /// storage-neutral ``ServerStoreError``s. It decides nothing about who may push what: the push

@@ -16,7 +16,8 @@ struct RemoteCommand: AsyncParsableCommand {
             discussion: """
                 The token is the one `syncserver device enroll` printed. It is stored in \
                 <store>.token, readable only by you, never in the store itself. Plain http:// is \
-                refused for anything but this machine (127.0.0.1, localhost) unless --insecure.
+                refused for anything but this machine (127.0.0.1, localhost) unless --insecure. \
+                A sync in progress on this store (yours or the agent's) is waited for first.
                 Example: synccli remote set https://sync.newsroom.example --library gaza-desk --token ast_…
                 """)
         @OptionGroup var store: StoreOptions
@@ -30,6 +31,8 @@ struct RemoteCommand: AsyncParsableCommand {
                 let s = try store.open()
                 var secret = token
                 if token == "-" { secret = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+                let lock = try await SyncLock.acquire(for: s, wait: 120) { printError($0) }
+                defer { lock.release() }
                 try s.setRemote(Remote(url: url, library: library, insecure: insecure), token: secret)
                 print("remote set: \(url) library \(library)")
             }

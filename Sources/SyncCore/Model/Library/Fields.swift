@@ -49,9 +49,10 @@ public struct Field: Sendable, Hashable, CustomStringConvertible {
     /// Concurrent values are listed by `synccli conflicts`.
     public var reportsConflicts: Bool { role != .provenance }
 
-    /// What a reader sees for a field whose winning write holds `value` (nil: no write).
+    /// What a reader sees for a field whose winning write holds `value` (nil: no write). A value
+    /// of another type than the field's (a peer's bug, or a newer version's) is shown as empty.
     public func shown(_ value: Value?) -> Value? {
-        guard let value, value != .null else { return emptyValue }
+        guard let value, value != .null, accepts(value) else { return emptyValue }
         if blankIsNone, value == .string("") { return emptyValue }
         return value
     }
@@ -91,6 +92,9 @@ public enum ArticleFields {
     public static let editable = all.filter { $0.role == .content }
     /// An article exists once one of these has a value.
     public static let identifying = [title, body]
+
+    /// Whether an article with these winning values exists (a title or a body, of any type).
+    public static func exist(_ f: FieldValues) -> Bool { identifying.contains { f[$0] != nil } }
 }
 
 /// The fields of a collection.
@@ -103,6 +107,9 @@ public enum CollectionFields {
 
     public static let all = [name, description, parent, trashed]
     public static let identifying = [name]
+
+    /// Whether a collection with these winning values exists: it has a name.
+    public static func exist(_ f: FieldValues) -> Bool { f.string(name) != nil }
 }
 
 /// The fields of a highlight or a note.
@@ -126,6 +133,9 @@ public enum AnnotationFields {
     /// What JSON Lines carries of an annotation (a removed one is not exported at all).
     public static let interchange = all.filter { $0 != removed }
     public static let identifying = [kind]
+
+    /// Whether an annotation with these winning values exists: it has a kind.
+    public static func exist(_ f: FieldValues) -> Bool { f.string(kind) != nil }
 }
 
 /// The tables, by entity kind.

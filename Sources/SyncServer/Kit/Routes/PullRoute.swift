@@ -31,27 +31,36 @@ struct PullRoute {
                 "cursor \(since) is ahead of this server's head \(page.head) (epoch \(page.epoch)): the server was restored from an older backup; reset the cursor and re-push",
                 head: page.head)
         }
+        // A client gets the readable prefix of the page: frames up to the first one in a format it
+        // cannot read. Only when that is the very first frame is the answer 406.
+        let readable = SyncAPI.readableFormat(accept: request.headers[.accept])
+        var frames = page.frames[...]
+        var next = page.next ?? since
+        if let cut = frames.firstIndex(where: { $0.format > readable }) {
+            guard cut > frames.startIndex else {
+                let newer = frames[cut]
+                throw APIError(
+                    .clientTooOld,
+                    """
+                    the frame at seq \(newer.seq) is in changeset format \(newer.format), which this client cannot read \
+                    (it reads format \(readable)): upgrade synccli; nothing is lost, the frames wait on the server
+                    """)
+            }
+            frames = frames[..<cut]
+            next = frames[frames.index(before: cut)].seq
+        }
         var headers: HTTPFields = [
             .epoch: page.epoch,
             .head: String(page.head),
-            .next: String(page.next ?? since),
-            .more: (page.next ?? since) < page.head ? "true" : "false",
+            .next: String(next),
+            .more: next < page.head ? "true" : "false",
         ]
-        guard !page.frames.isEmpty else {
+        guard !frames.isEmpty else {
             return Response(status: .noContent, headers: headers)
-        }
-        let readable = SyncAPI.readableFormat(accept: request.headers[.accept])
-        if let newer = page.frames.first(where: { $0.format > readable }) {
-            throw APIError(
-                .clientTooOld,
-                """
-                the frame at seq \(newer.seq) is in changeset format \(newer.format), which this client cannot read \
-                (it reads format \(readable)): upgrade synccli; nothing is lost, the frames wait on the server
-                """)
         }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(page.byteCount)
-        for frame in page.frames { buffer.writeBytes(frame.bytes) }
+        for frame in frames { buffer.writeBytes(frame.bytes) }
         metrics.bytesOut.increment(by: Int64(buffer.readableBytes))
         headers[.contentType] = PushRoute.mediaType
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))

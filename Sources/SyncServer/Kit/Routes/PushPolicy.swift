@@ -42,12 +42,24 @@ public enum PushPolicy {
                     bytes: request.frame, first: first, last: last, opCount: changeset.ops.count,
                     format: request.format), bindReplica: bind)
         }
-        // An overlap: store only the ops the server lacks (re-encoded in the current format).
         let fresh = changeset.ops.filter { Int64($0.id.counter) > state.acked }
-        guard let bytes = try? Changeset.encode(fresh) else { return .refuse(.gap(acked: state.acked)) }
-        return .append(
-            StoredFrame(
-                bytes: bytes, first: state.acked + 1, last: last, opCount: fresh.count,
-                format: Changeset.formatMajor), bindReplica: bind)
+        // An overlap from a wave-1 client (format 1) is stored as it came: its readers ignore the
+        // ops they hold, and a frame re-encoded in format 2 would be one they cannot read.
+        if request.format == 1 {
+            return .append(
+                StoredFrame(
+                    bytes: request.frame, first: state.acked + 1, last: last, opCount: fresh.count,
+                    format: 1), bindReplica: bind)
+        }
+        // Otherwise store only the ops the server lacks.
+        do {
+            let bytes = try Changeset.encode(fresh)
+            return .append(
+                StoredFrame(
+                    bytes: bytes, first: state.acked + 1, last: last, opCount: fresh.count,
+                    format: Changeset.formatMajor), bindReplica: bind)
+        } catch {
+            return .refuse(.malformed("the ops after \(state.acked) cannot be stored: \(error.reason)"))
+        }
     }
 }

@@ -94,6 +94,8 @@ struct PushRoute {
             APIError(.readOnly, "device \(device) is enrolled read-only for library \(library)")
         case .replicaMismatch(let reason):
             APIError(.replicaMismatch, reason)
+        case .malformed(let reason):
+            APIError(.badChangeset, reason)
         case .gap(let acked):
             APIError(
                 .gap,
