@@ -42,7 +42,7 @@ struct ServerStoreConformanceTests {
         }
 
         func everything() async throws -> ChangesPage {
-            try await store.changes(library: library, since: 0, limit: 100_000, maxBytes: .max)
+            try await store.changes(library: library, since: 0, limit: 100_000, maxBytes: .max, excluding: nil)
         }
     }
 
@@ -151,19 +151,42 @@ struct ServerStoreConformanceTests {
             let world = try await World(store)
             let replica = ReplicaID.random()
             for c in stride(from: UInt64(1), through: 10, by: 1) { _ = try await world.push(replica, c...c, as: world.devices[0]) }
-            let firstTwo = try await store.changes(library: Self.library, since: 0, limit: 2, maxBytes: .max)
+            let firstTwo = try await store.changes(library: Self.library, since: 0, limit: 2, maxBytes: .max, excluding: nil)
             #expect(firstTwo.frames.map(\.seq) == [1, 2] && firstTwo.head == 10 && firstTwo.next == 2)
-            let after = try await store.changes(library: Self.library, since: 7, limit: 100, maxBytes: .max)
+            let after = try await store.changes(library: Self.library, since: 7, limit: 100, maxBytes: .max, excluding: nil)
             #expect(after.frames.map(\.seq) == [8, 9, 10])
-            let tiny = try await store.changes(library: Self.library, since: 3, limit: 100, maxBytes: 1)
+            let tiny = try await store.changes(library: Self.library, since: 3, limit: 100, maxBytes: 1, excluding: nil)
             #expect(tiny.frames.map(\.seq) == [4])
             let size = tiny.frames[0].bytes.count
-            let twoBySize = try await store.changes(library: Self.library, since: 3, limit: 100, maxBytes: 2 * size + 1)
+            let twoBySize = try await store.changes(library: Self.library, since: 3, limit: 100, maxBytes: 2 * size + 1, excluding: nil)
             #expect(twoBySize.frames.count == 2)
-            let end = try await store.changes(library: Self.library, since: 10, limit: 100, maxBytes: .max)
+            let end = try await store.changes(library: Self.library, since: 10, limit: 100, maxBytes: .max, excluding: nil)
             #expect(end.frames.isEmpty && end.head == 10)
             #expect(try Changeset.decode(after.frames[0].bytes).firstCounter == 8)
             #expect(after.frames.allSatisfy { $0.format == Changeset.formatMajor })
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a page can leave out one replica's frames; its next covers them up to the head`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let (mine, theirs) = (ReplicaID.random(), ReplicaID.random())
+            // seq 1 theirs, 2–4 mine, 5 theirs, 6 mine
+            _ = try await world.push(theirs, 1...1, as: world.devices[1])
+            for c in UInt64(1)...3 { _ = try await world.push(mine, c...c, as: world.devices[0]) }
+            _ = try await world.push(theirs, 2...2, as: world.devices[1])
+            _ = try await world.push(mine, 4...4, as: world.devices[0])
+            let page = try await store.changes(library: Self.library, since: 0, limit: 100, maxBytes: .max, excluding: mine.description)
+            #expect(page.frames.map(\.seq) == [1, 5] && page.next == 6 && page.head == 6)
+            let one = try await store.changes(library: Self.library, since: 0, limit: 1, maxBytes: .max, excluding: mine.description)
+            #expect(one.frames.map(\.seq) == [1] && one.next == 1)
+            let onlyMine = try await store.changes(library: Self.library, since: 5, limit: 100, maxBytes: .max, excluding: mine.description)
+            #expect(onlyMine.frames.isEmpty && onlyMine.next == 6)
+            let tiny = try await store.changes(library: Self.library, since: 0, limit: 100, maxBytes: 1, excluding: mine.description)
+            #expect(tiny.frames.map(\.seq) == [1] && tiny.next == 1)
+            let everything = try await store.changes(library: Self.library, since: 0, limit: 100, maxBytes: .max, excluding: nil)
+            #expect(everything.frames.map(\.seq) == [1, 2, 3, 4, 5, 6] && everything.next == 6)
         }
     }
 
@@ -177,7 +200,7 @@ struct ServerStoreConformanceTests {
             let rotated = try await store.rotateEpoch()
             #expect(rotated != epoch)
             #expect(try await store.epoch() == rotated)
-            #expect(try await store.changes(library: Self.library, since: 0, limit: 1, maxBytes: 1).epoch == rotated)
+            #expect(try await store.changes(library: Self.library, since: 0, limit: 1, maxBytes: 1, excluding: nil).epoch == rotated)
         }
     }
 

@@ -32,6 +32,42 @@ import Testing
         }
     }
 
+    @Test func `a sync with nothing new on either side is one request, and a pull never brings back our own ops`() async throws {
+        let server = try await LiveServer()
+        let (tokenA, tokenB) = (try await server.enroll("A"), try await server.enroll("B"))
+        try await server.serve { port in
+            let transport = ScriptedTransport(port: port)
+            let a = try laptop("A", token: tokenA, transport: transport), b = try laptop("B", token: tokenB, transport: transport)
+            for i in 1...4 { try a.store.addArticle(ArticleDraft(url: "https://e.com/\(i)", title: "A\(i)", body: "غزة")) }
+            let ownOps = try a.store.ownOpCount()
+            let pushed = try await a.push()
+            #expect(pushed.changesets > 1)
+            // All of the library is A's own: A's pull receives nothing, yet its cursor reaches the head.
+            let own = try await a.pull()
+            #expect(own.opsReceived == 0 && own.bytesReceived == 0 && own.cursor == Int64(pushed.changesets))
+            // B's frames come through, A's own in between are left out.
+            try b.store.addArticle(ArticleDraft(url: "https://e.com/b", title: "B", body: "رام الله"))
+            _ = try await b.sync()
+            try a.store.addTags(["x"], to: try a.store.listArticles()[0].id)
+            _ = try await a.push()
+            let mixed = try await a.pull()
+            #expect(mixed.opsReceived == Int(try b.store.ownOpCount()))
+            _ = try await b.sync()
+            #expect(try a.store.canonicalDump() == b.store.canonicalDump())
+            #expect(ownOps > 0)
+
+            let before = transport.requestLog.count
+            let quiet = try await a.sync()
+            #expect(quiet.push.opsSent == 0 && quiet.pull.opsReceived == 0)
+            #expect(transport.requestLog.count == before + 1)
+            // With something to push, the second pull runs (and gets nothing of ours back).
+            try a.store.addTags(["y"], to: try a.store.listArticles()[0].id)
+            let busy = try await a.sync()
+            #expect(busy.push.opsSent == 1 && busy.pullAgain.opsReceived == 0)
+            #expect(transport.requestLog.count == before + 1 + 3)
+        }
+    }
+
     @Test func `a 429 is retried no earlier than Retry-After says`() async throws {
         try await withLaptop { (a, transport, sleeps) async throws in
             transport.script([errorResponse(429, "rate_limited", retryAfter: "7")])

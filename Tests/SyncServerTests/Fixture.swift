@@ -50,7 +50,7 @@ final class Fixture: Sendable {
     }
 
     func storedFrames() async throws -> [ChangesPage.Frame] {
-        try await store.changes(library: Self.library, since: 0, limit: 100_000, maxBytes: .max).frames
+        try await store.changes(library: Self.library, since: 0, limit: 100_000, maxBytes: .max, excluding: nil).frames
     }
 }
 
@@ -91,11 +91,12 @@ extension TestClientProtocol {
 
     /// A pull as this version's client makes it (`accept`: what it says it reads).
     func pull(
-        since: String, limit: String? = nil, token: String?, library: String = Fixture.library,
+        since: String, limit: String? = nil, exclude: String? = nil, token: String?, library: String = Fixture.library,
         accept: String? = SyncAPI.accept
     ) async throws -> TestResponse {
         var uri = "/v1/libraries/\(library)/changes?since=\(since)"
         if let limit { uri += "&limit=\(limit)" }
+        if let exclude { uri += "&exclude=\(exclude)" }
         return try await executeRequest(uri: uri, method: .get, headers: headers(token: token, contentType: nil, accept: accept), body: nil)
     }
 

@@ -70,6 +70,43 @@ struct PullTests {
         }
     }
 
+    @Test func `exclude leaves out the puller's own frames and Next still covers them`() async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            // seq 1 a, 2 b, 3 a, 4 a: b's pull without a's frames.
+            _ = try await client.push(try frame(a, 1...2), token: f.writer.token)
+            _ = try await client.push(try frame(b, 1...1), token: f.writer2.token)
+            _ = try await client.push(try frame(a, 3...3), token: f.writer.token)
+            _ = try await client.push(try frame(a, 4...6), token: f.writer.token)
+            let forA = try await client.pull(since: "0", exclude: a.description, token: f.writer.token)
+            #expect(forA.status == .ok)
+            #expect(try Changeset.decodeAll(Array(forA.body.readableBytesView)).map(\.replica) == [b])
+            #expect(forA.header("ArticleSync-Next") == "4")
+            #expect(forA.header("ArticleSync-More") == "false")
+            // A page of one frame stops after it; the rest are a's own: a 204 that moves the cursor.
+            let first = try await client.pull(since: "0", limit: "1", exclude: a.description, token: f.writer.token)
+            #expect(first.header("ArticleSync-Next") == "2")
+            #expect(first.header("ArticleSync-More") == "true")
+            let rest = try await client.pull(since: "2", exclude: a.description, token: f.writer.token)
+            #expect(rest.status == .noContent)
+            #expect(rest.header("ArticleSync-Next") == "4")
+            #expect(rest.header("ArticleSync-More") == "false")
+            // Everyone else still gets everything, and an uppercase id is the same replica.
+            let all = try await client.pull(since: "0", exclude: b.description.uppercased(), token: f.reader.token)
+            #expect(try Changeset.decodeAll(Array(all.body.readableBytesView)).map(\.replica) == [a, a, a])
+        }
+    }
+
+    @Test(arguments: ["", "xyz", "000102030405060708090a0b0c0d0e", "000102030405060708090a0b0c0d0e0f00"])
+    func `an exclude that is not a replica id is 400 bad_request`(exclude: String) async throws {
+        let f = try await Fixture.make()
+        try await f.app().test(.router) { client async throws in
+            let response = try await client.pull(since: "0", exclude: exclude, token: f.writer.token)
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "bad_request")
+        }
+    }
+
     @Test func `a page stops at the byte cap but always carries one frame`() async throws {
         let f = try await Fixture.make { $0.maxPageBytes = 1 }
         try await f.app().test(.router) { client async throws in

@@ -7,6 +7,9 @@ extension SyncClient {
     /// Fetches and merges the frames after the cursor, page by page; each page and the cursor
     /// that covers it are applied in one transaction, so an interrupted pull resumes after the
     /// last page it applied.
+    ///
+    /// The server leaves out the frames this replica pushed (it holds their ops already), except
+    /// on the re-read after an epoch change, which takes everything the restored server has.
     public func pull() async throws -> PullReport {
         var report = PullReport()
         var cursor = try store.syncState().cursor
@@ -14,7 +17,9 @@ extension SyncClient {
         while true {
             let response = try await exchange(
                 SyncRequest(
-                    method: "GET", path: SyncAPI.Path.changes(library: remote.library, since: cursor, limit: pageLimit)))
+                    method: "GET",
+                    path: SyncAPI.Path.changes(
+                        library: remote.library, since: cursor, limit: pageLimit, excluding: restarts == 0 ? store.replica : nil)))
             let restoredEpoch = try newEpoch(response)
             if restoredEpoch != nil || (response.status == 409 && errorBody(response)?.code == .cursorAhead) {
                 // The server was restored from a backup: read everything again (duplicates are
@@ -26,7 +31,18 @@ extension SyncClient {
                 cursor = 0
                 continue
             }
-            if response.status == 204 { break }
+            if response.status == 204 {
+                // A 204 whose Next is past the cursor: the frames up to Next were all our own.
+                guard let next = response.header(SyncAPI.Header.next).flatMap({ Int64($0) }), next > cursor else { break }
+                let epoch = response.header(SyncAPI.Header.epoch)
+                try updateServerState { state in
+                    state.cursor = next
+                    if let epoch { state.epoch = epoch }
+                }
+                cursor = next
+                if response.header(SyncAPI.Header.more)?.lowercased() != "true" || shouldStop?() == true { break }
+                continue
+            }
             guard response.status == 200 else { throw failure(response) }
             guard let next = response.header(SyncAPI.Header.next).flatMap({ Int64($0) }), next > cursor else {
                 throw SyncClientError(.protocolError, "the server's page has no valid \(SyncAPI.Header.next) header")

@@ -89,7 +89,9 @@ public struct SyncClient: Sendable {
         do {
             let first = try await pull()
             let pushed = try await push()
-            let second = try await pull()
+            // Frames others pushed while we pushed; with nothing pushed, the first pull was the
+            // last word, so "nothing changed" is one request.
+            let second = pushed.opsSent > 0 || pushed.epochChanged ? try await pull() : PullReport(cursor: first.cursor)
             let now = store.now()
             try updateServerState {
                 $0.lastSuccessAt = now; $0.lastError = nil; $0.lastErrorAt = nil

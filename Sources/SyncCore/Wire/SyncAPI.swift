@@ -1,4 +1,5 @@
 import Foundation
+public import SyncModel
 
 /// The HTTP vocabulary the sync server and its clients share (Protocol.md, "Sync server HTTP
 /// API"): paths, headers, the changeset media type and the error codes with their statuses,
@@ -52,9 +53,9 @@ public enum SyncAPI {
         /// `POST` here to push one frame.
         public static func changesets(library name: String) -> String { library(name) + "/" + changesetsComponent }
 
-        /// `GET` here to pull the frames after `since`.
-        public static func changes(library name: String, since: Int64, limit: Int) -> String {
-            library(name) + "/" + changesComponent + "?since=\(since)&limit=\(limit)"
+        /// `GET` here to pull the frames after `since`, without those `excluding` pushed.
+        public static func changes(library name: String, since: Int64, limit: Int, excluding: ReplicaID? = nil) -> String {
+            library(name) + "/" + changesComponent + "?since=\(since)&limit=\(limit)" + (excluding.map { "&exclude=\($0)" } ?? "")
         }
     }
 

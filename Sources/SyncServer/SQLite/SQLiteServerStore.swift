@@ -155,25 +155,35 @@ public final class SQLiteServerStore: ServerStore {
         return result
     }
 
-    public func changes(library: String, since: Int64, limit: Int, maxBytes: Int) async throws -> ChangesPage {
+    public func changes(library: String, since: Int64, limit: Int, maxBytes: Int, excluding: String?) async throws -> ChangesPage {
         try await read { db in
             let epoch = try Self.epoch(db)
             let head = try Int64.fetchOne(db, sql: "SELECT head FROM libraries WHERE name = ?", arguments: [library]) ?? 0
             var frames: [ChangesPage.Frame] = []
             guard since < head else { return ChangesPage(epoch: epoch, head: head, frames: frames) }
+            // `replica IS NOT ?` with NULL keeps every frame; the bytes of a left-out frame are
+            // never read (the filter column comes first in the row).
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT seq, format, bytes FROM changesets WHERE library = ? AND seq > ? ORDER BY seq LIMIT ?
-                    """, arguments: [library, since, limit])
+                    SELECT seq, format, bytes FROM changesets
+                    WHERE library = ? AND seq > ? AND replica IS NOT ? ORDER BY seq LIMIT ?
+                    """, arguments: [library, since, excluding, limit])
             var total = 0
+            var cut = false
             while let row = try rows.next() {
                 let data: Data = row["bytes"]
-                if !frames.isEmpty, total + data.count > maxBytes { break }
+                if !frames.isEmpty, total + data.count > maxBytes {
+                    cut = true
+                    break
+                }
                 total += data.count
                 frames.append(ChangesPage.Frame(seq: row["seq"], format: row["format"], bytes: [UInt8](data)))
             }
-            return ChangesPage(epoch: epoch, head: head, frames: frames)
+            // Fewer frames than asked for and no byte cut: everything up to the head was read or
+            // left out, so the page covers the head.
+            let reachedHead = !cut && frames.count < limit
+            return ChangesPage(epoch: epoch, head: head, frames: frames, next: reachedHead ? head : frames.last?.seq)
         }
     }
 

@@ -10,10 +10,14 @@ public struct ChangesPage: Sendable {
     public let epoch: String
     public let head: Int64
     public let frames: [Frame]
+    /// The seq this page covers up to: the last frame in it, or past it when frames left out of
+    /// the page (the puller's own) come after that one. Nil when the page covers nothing.
+    public let next: Int64?
 
-    public init(epoch: String, head: Int64, frames: [Frame]) { self.epoch = epoch; self.head = head; self.frames = frames }
-
-    public var next: Int64? { frames.last?.seq }
+    public init(epoch: String, head: Int64, frames: [Frame], next: Int64? = nil) {
+        self.epoch = epoch; self.head = head; self.frames = frames
+        self.next = next ?? frames.last?.seq
+    }
     public var byteCount: Int { frames.reduce(0) { $0 + $1.bytes.count } }
 }
 

@@ -17,7 +17,7 @@ public import ServiceLifecycle
 /// ```
 ///
 /// ## Topics
-/// - Requests: ``lookup(tokenHash:)``, ``push(_:decide:)``, ``changes(library:since:limit:maxBytes:)``, ``summary(library:)``
+/// - Requests: ``lookup(tokenHash:)``, ``push(_:decide:)``, ``changes(library:since:limit:maxBytes:excluding:)``, ``summary(library:)``
 /// - Administration: ``createLibrary(_:)``, ``enrollDevice(library:name:readOnly:tokenHash:)``, ``revokeDevice(id:)``, ``rotateEpoch()``
 public protocol ServerStore: Service {
     /// The epoch and the device whose token hashes to `tokenHash` (revoked ones included, so
@@ -32,8 +32,10 @@ public protocol ServerStore: Service {
     func push(_ request: PushRequest, decide: @Sendable (PushState) -> PushDecision) async throws -> PushResult
 
     /// The stored frames with seq > `since`, in seq order, up to `limit` frames or `maxBytes`
-    /// (always at least one frame when there is one).
-    func changes(library: String, since: Int64, limit: Int, maxBytes: Int) async throws -> ChangesPage
+    /// (always at least one frame when there is one), leaving out the frames pushed by replica
+    /// `excluding` (hex id). The page's `next` covers the frames left out: it is the head when
+    /// the page reaches it, else the last frame in the page.
+    func changes(library: String, since: Int64, limit: Int, maxBytes: Int, excluding: String?) async throws -> ChangesPage
     func summary(library: String) async throws -> LibrarySummary?
     /// Answers when the database does (readiness).
     func ping() async throws

@@ -117,8 +117,14 @@ struct Pull: AsyncParsableCommand {
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pull, push, pull: reconcile this laptop with the server.",
-        discussion:
-            "Safe to interrupt and re-run: pulled pages are applied atomically with their cursor, and pushed ops are kept until the server acknowledges them."
+        discussion: """
+            Pulls what others pushed, pushes this laptop's changes, and pulls once more only if it \
+            pushed something (what others pushed meanwhile): when nothing changed, a sync is one \
+            request. The server never sends this laptop its own changes back.
+
+            Safe to interrupt and re-run: pulled pages are applied atomically with their cursor, and \
+            pushed ops are kept until the server acknowledges them.
+            """
     )
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions

@@ -7,9 +7,11 @@ import SyncFailpoints
 import SyncModel
 import SyncWire
 
-/// `GET /v1/libraries/{library}/changes?since=<seq>&limit=<n>`: the stored frames after a
-/// cursor, concatenated, in seq order. Nothing newer is a 204 from one indexed lookup of the
-/// library's head, whatever the library's size.
+/// `GET /v1/libraries/{library}/changes?since=<seq>&limit=<n>&exclude=<replica>`: the stored
+/// frames after a cursor, concatenated, in seq order, without the frames `exclude` pushed (the
+/// puller's own). Nothing newer is a 204 from one indexed lookup of the library's head, whatever
+/// the library's size; a 204 whose `Next` is past `since` says the frames up to `Next` were all
+/// left out.
 struct PullRoute {
     static let defaultLimit = 100
     static let maxLimit = 1000
@@ -24,7 +26,9 @@ struct PullRoute {
         }
         let since = try Self.parseCursor(request.uri.queryParameters.get("since"))
         let limit = try Self.parseLimit(request.uri.queryParameters.get("limit"))
-        let page = try await store.changes(library: library, since: since, limit: limit, maxBytes: config.maxPageBytes)
+        let excluding = try Self.parseReplica(request.uri.queryParameters.get("exclude"))
+        let page = try await store.changes(
+            library: library, since: since, limit: limit, maxBytes: config.maxPageBytes, excluding: excluding?.description)
         if since > page.head {
             throw APIError(
                 .cursorAhead,
@@ -73,6 +77,15 @@ struct PullRoute {
             throw APIError(.badCursor, "since must be a decimal sequence number ≥ 0 (0 = from the start), got \"\(raw.prefix(40))\"")
         }
         return value
+    }
+
+    /// `exclude`, when present, is a replica id: 32 hex digits.
+    static func parseReplica(_ raw: String?) throws(APIError) -> ReplicaID? {
+        guard let raw else { return nil }
+        guard let replica = ReplicaID(hex: raw.lowercased()) else {
+            throw APIError(.badRequest, "exclude must be a replica id (32 hex digits), got \"\(raw.prefix(40))\"")
+        }
+        return replica
     }
 
     static func parseLimit(_ raw: String?) throws(APIError) -> Int {
