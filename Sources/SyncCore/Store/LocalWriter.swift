@@ -41,12 +41,13 @@ struct LocalWriter {
         return op
     }
 
+    /// Reads see the ops this command emitted already (they are merged but not yet written).
     func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
-        try MergeState.register(entity, field, in: db)
+        try materializer.register(entity, field)
     }
 
     func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
-        try MergeState.set(entity, name, in: db)
+        try materializer.set(entity, name)
     }
 
     /// The write of `field` that replaces its current winner (what the author saw).

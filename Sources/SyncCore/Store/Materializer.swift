@@ -6,8 +6,15 @@ import SyncWire
 /// Applies ops inside one transaction: records them in the op log (ignoring duplicates), feeds
 /// them to the merge rules, and on ``finish()`` rebuilds the materialized rows of every entity
 /// they touched. The same path serves local edits, merged changesets and `doctor --rebuild`.
+///
+/// A batch is merged as a set: the merge state it touches is read once and written back once
+/// (``MergeCache``), and each touched entity is materialized once, at ``finish()``.
 struct Materializer {
     let db: Database
+    private var cache = MergeCache()
+    /// Registers and sets held before the cache is written back early (a rebuild streams the
+    /// whole log through one materializer).
+    static let cacheLimit = 50_000
     private(set) var touched: Set<EntityRef> = []
     /// Per touched article, the fields its ops wrote: only their winners can have changed, so
     /// an article row that exists is updated in those columns alone (the body is neither
@@ -38,37 +45,44 @@ struct Materializer {
         return true
     }
 
+    /// The register of `entity.field` with the effect of every op applied so far.
+    func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
+        try cache.register(entity, field, in: db)
+    }
+
+    /// The set `entity.name` with the effect of every op applied so far.
+    func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
+        try cache.set(entity, name, in: db)
+    }
+
     /// Feeds one op to the merge rules (the op must already be in the log).
     mutating func apply(_ op: Op) throws {
         applied += 1
         switch op.body {
         case .assign(let entity, let writes):
             for write in writes {
-                var register = try MergeState.register(entity, write.field, in: db)
-                let changed = register.apply(id: op.id, hlc: op.hlc, value: write.value, prev: write.prev)
-                try MergeState.save(changed, entity, write.field, in: db)
+                try cache.assign(entity, write.field, id: op.id, hlc: op.hlc, value: write.value, prev: write.prev, in: db)
             }
             if entity.kind == .article { articleFields[entity.id, default: []].formUnion(writes.map(\.field)) }
             touched.insert(entity)
         case .setAdd(let entity, let name, let element):
-            var set = try MergeState.set(entity, name, in: db)
-            let entry = set.add(element, id: op.id)
-            try MergeState.save([(op.id, entry)], entity, name, in: db)
+            try cache.updateSet(entity, name, in: db) { set in [(op.id, set.add(element, id: op.id))] }
             if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
         case .setRemove(let entity, let name, let element, let observed):
-            var set = try MergeState.set(entity, name, in: db)
-            try MergeState.save(set.remove(element, observed: observed), entity, name, in: db)
+            try cache.updateSet(entity, name, in: db) { set in set.remove(element, observed: observed) }
             if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
         case .unknown:
             break  // stored and passed on; its envelope files it under its article (rule 3 counts it)
         }
         if let article = op.entity.articleID { touched.insert(.article(article)) }
+        if cache.count > Self.cacheLimit { try cache.flush(db) }
     }
 
     /// Rebuilds the rows of every touched entity and advances the version vector.
     mutating func finish() throws {
+        try cache.flush(db)
         for entity in touched.sorted() {
             switch entity.kind {
             case .article:
