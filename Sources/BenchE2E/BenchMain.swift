@@ -16,6 +16,7 @@ import TestHarness
 //          --json-out FILE, --noop-repeats N (30), --push-concurrently,
 //          --deterministic (replica ids, clocks and ids from the workload: identical dumps every run),
 //          --dump-dir DIR (write each store's canonicalDump() there after convergence)
+//        articlesync-bench opcount prepare|import|merge … (OpCount.swift: the paths alone, for callgrind)
 
 struct Options {
     var size = "medium"
@@ -49,7 +50,7 @@ struct Options {
             case "--dump-dir": dumpDir = try value(arg)
             case "-h", "--help":
                 print(
-                    "usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]"
+                    "usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]\n       articlesync-bench opcount prepare|import|merge … (see scripts/bench/opcount.sh)"
                 )
                 exit(0)
             default: throw BenchError("unknown argument \(arg)")
@@ -93,6 +94,9 @@ struct Result: Codable {
 struct BenchMain {
     static func main() async {
         do {
+            if CommandLine.arguments.dropFirst().first == "opcount" {
+                return try OpCount.run(Array(CommandLine.arguments.dropFirst(2)))
+            }
             try await run(try Options(CommandLine.arguments))
         } catch {
             FileHandle.standardError.write(Data("articlesync-bench: \(error)\n".utf8))
