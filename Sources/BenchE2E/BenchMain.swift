@@ -16,6 +16,8 @@ import TestHarness
 //          --json-out FILE, --noop-repeats N (30), --push-concurrently,
 //          --deterministic (replica ids, clocks and ids from the workload: identical dumps every run),
 //          --dump-dir DIR (write each store's canonicalDump() there after convergence)
+//
+//   articlesync-bench search [--articles N] …   full-text search on one store, no server (SearchBench.swift)
 
 struct Options {
     var size = "medium"
@@ -93,6 +95,9 @@ struct Result: Codable {
 struct BenchMain {
     static func main() async {
         do {
+            if CommandLine.arguments.dropFirst().first == "search" {
+                return try SearchBench.run(SearchBenchOptions(CommandLine.arguments.dropFirst(2)))
+            }
             try await run(try Options(CommandLine.arguments))
         } catch {
             FileHandle.standardError.write(Data("articlesync-bench: \(error)\n".utf8))
