@@ -44,7 +44,7 @@ extension Store {
 
     /// The field a snippet comes from: lead or body, whichever matched more terms (the lead on a
     /// tie), the title only when nothing else matched.
-    static func snippetField(_ fieldTerms: [UInt64]) -> Int {
+    static func snippetField(_ fieldTerms: SIMD3<UInt64>) -> Int {
         let summary = fieldTerms[1].nonzeroBitCount
         let body = fieldTerms[2].nonzeroBitCount
         if summary == 0 && body == 0 { return 0 }
