@@ -26,6 +26,8 @@ struct SearchStoreTests {
         #expect(try store.search("\"قطاع غزة\"").map(\.id) == [id])
         #expect(try store.search("\"الشفاء في\"").isEmpty)  // title's last word + body's first word
         #expect(try store.search("\"غزة قطاع\"").isEmpty)  // order matters
+        #expect(try store.search("الشفا*").map(\.id) == [id])  // a prefix holding the article
+        #expect(try store.search("المستشف*").map(\.id) == [id])  // …finds the bare مستشفى through its stem
         #expect(try store.search("مستشفى رفح").isEmpty)
     }
 
@@ -47,6 +49,27 @@ struct SearchStoreTests {
         try store.rebuildSearchIndex()
         #expect(try store.search("\"عبر المعبر\"").map(\.id) == [id])
         #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func `after random edits the triggers leave the index a rebuild would build`() throws {
+        let store = try temporaryStore()
+        let vocabulary = ["غزة", "وبالمستشفى", "الآليات", "مسئول", "قطاع", "WHO", "رفح", "للاجئين", "بيتاً", "مقاومة"]
+        var random = SeededRandom(seed: 7)
+        func text(_ n: Int) -> String { (0..<n).map { _ in random.pick(vocabulary)! }.joined(separator: " ") }
+        var ids: [String] = []
+        for i in 0..<6 { ids.append(try store.addArticle(ArticleDraft(title: "خبر \(i) " + text(2), summary: text(3), body: text(8))).id) }
+        for _ in 0..<60 {
+            let field = random.pick([ArticleFields.title, ArticleFields.summary, ArticleFields.body])!
+            let value = field == ArticleFields.title ? "خبر " + text(2) : (random.chance(0.2) ? "" : text(random.int(1...9)))
+            try store.editArticle(random.pick(ids)!, [(field, value)])
+        }
+        try store.trash(ids[0])
+        let queries = vocabulary + ["مستشفى", "آليات", "مسؤول", "لاجئ*", "\"قطاع غزة\"", "who", "بيت"]
+        func results() throws -> [[SearchHit]] { try queries.map { try store.search($0, limit: 10, includeTrash: true) } }
+        let incremental = try results()
+        try store.rebuildSearchIndex()
+        #expect(try results() == incremental)
+        try store.write { db in try db.execute(sql: "INSERT INTO article_search(article_search) VALUES ('integrity-check')") }
     }
 
     @Test func `a title match ranks above a body match, and more matches above fewer`() throws {

@@ -12,10 +12,11 @@ import SyncWire
 /// deletes the old text from the index (FTS5's `'delete'` command, which tokenizes that one
 /// field's old value) and inserts the new one.
 ///
-/// What this relies on in SQLite: FTS5 contentless tables, their `'delete'` and `'delete-all'`
-/// commands, colocated tokens and `bm25()`, all present in SQLite 3.40 (Debian 12's system
-/// library; Debian 13 ships 3.46). It does not use `contentless_delete=1` (3.43+), which would
-/// spare tokenizing the old value of a field on an edit.
+/// What this relies on in SQLite: FTS5 contentless tables (`content=''`, `columnsize=0`), their
+/// `'delete'` and `'delete-all'` commands, colocated tokens and `bm25()`, all present in SQLite
+/// 3.40 (Debian 12's system library; Debian 13 ships 3.46). It does not use
+/// `contentless_delete=1` (3.43+), which would spare tokenizing the old value of a field on an
+/// edit. A contentless table cannot be scanned or read back: it can only be matched.
 ///
 /// A search runs one FTS5 query per term, so that the words of a query may sit in different
 /// fields; a phrase stays within one field (``rankedArticles(_:query:limit:includeTrash:)``).
@@ -26,8 +27,6 @@ import SyncWire
 /// try SearchIndex.rebuild(db)   // index every article, triggers back
 /// ```
 enum SearchIndex {
-    static let table = "article_search"
-
     /// The `tokenize=` argument of migration v1's `articles_fts` (replaced by v4).
     static let tokenizeClause = ArabicTokenizer.name
 
