@@ -17,6 +17,12 @@ struct SearchStoreTests {
         #expect(SearchQuery("\"وقف إطلاق النار")?.terms.map(\.kind) == [.phrase])
         #expect(SearchQuery("\"غزة*\"")?.terms.map(\.kind) == [.word])  // no prefix inside quotes
         for nothing in ["", "\"\"", "* ( ) -", "ـــ", "\u{064E}"] { #expect(SearchQuery(nothing) == nil, "\(nothing)") }
+        let store = try temporaryStore()
+        #expect {
+            try store.search("!!! ، ؟")
+        } throws: { error in
+            (error as? StoreError)?.code == .invalidInput && "\(error)".contains("nothing to search for")
+        }
     }
 
     @Test func `words match across fields, a phrase stays within one`() throws {
