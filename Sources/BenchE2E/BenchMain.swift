@@ -16,7 +16,9 @@ import TestHarness
 //          --json-out FILE, --noop-repeats N (30), --push-concurrently,
 //          --deterministic (replica ids, clocks and ids from the workload: identical dumps every run),
 //          --dump-dir DIR (write each store's canonicalDump() there after convergence)
-//        articlesync-bench opcount prepare|import|merge … (OpCount.swift: the paths alone, for callgrind)
+//
+//   articlesync-bench search [--articles N] …   full-text search on one store, no server (SearchBench.swift)
+//   articlesync-bench opcount prepare|import|merge …   the import and merge paths alone, for callgrind (OpCount.swift)
 
 struct Options {
     var size = "medium"
@@ -50,7 +52,7 @@ struct Options {
             case "--dump-dir": dumpDir = try value(arg)
             case "-h", "--help":
                 print(
-                    "usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]\n       articlesync-bench opcount prepare|import|merge … (see scripts/bench/opcount.sh)"
+                    "usage: articlesync-bench [--size small|medium|large] [--workload FILE] [--seed N] [--server PATH] [--dir DIR] [--json-out FILE] [--deterministic] [--dump-dir DIR]\n       articlesync-bench search [--articles N] … (SearchBench.swift)\n       articlesync-bench opcount prepare|import|merge … (see scripts/bench/opcount.sh)"
                 )
                 exit(0)
             default: throw BenchError("unknown argument \(arg)")
@@ -94,8 +96,10 @@ struct Result: Codable {
 struct BenchMain {
     static func main() async {
         do {
-            if CommandLine.arguments.dropFirst().first == "opcount" {
-                return try OpCount.run(Array(CommandLine.arguments.dropFirst(2)))
+            switch CommandLine.arguments.dropFirst().first {
+            case "search": return try SearchBench.run(SearchBenchOptions(CommandLine.arguments.dropFirst(2)))
+            case "opcount": return try OpCount.run(Array(CommandLine.arguments.dropFirst(2)))
+            default: break
             }
             try await run(try Options(CommandLine.arguments))
         } catch {

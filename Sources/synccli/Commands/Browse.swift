@@ -73,13 +73,28 @@ struct Show: AsyncParsableCommand {
 struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search titles, leads and bodies (Arabic-aware), best matches first.",
-        discussion:
-            "Diacritics, tatweel, alef forms, ى/ي, ة/ه and Arabic-Indic digits are folded, and common prefixes (ال، و، ب، ل …) are stripped, so غزة finds غزّة and بغزة. Every word must match."
+        discussion: """
+            Query syntax:
+              word word          every word must appear (in any field: title, lead, body)
+              "a phrase"         the words adjacent and in order, within one field
+              prefix*            a word (clitics aside) starting so: مقاوم* → المقاومة
+              WHO                2–3 capitals: the acronym only; who finds both
+
+            Each word matches its spelling variants: diacritics, tatweel, alef and hamza forms \
+            (مسئول = مسؤول), ى/ي, ة/ه, Arabic-Indic digits, Latin case and accents; with or without \
+            proclitics and the article (مستشفى finds وبالمستشفى, الآليات finds آليات). A single letter \
+            typed before a word is kept: وزير does not find الزير.
+
+            Examples:
+              synccli search غزة
+              synccli search '"وقف إطلاق النار"' --limit 5
+              synccli search 'مستوطن*' الضفة --json
+            """
     )
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "The words to look for.") var query: [String]
+    @Argument(help: "Words, \"phrases\" and prefix* to look for (quote phrases for the shell).") var query: [String]
     @Option(help: "At most this many results.") var limit = 20
     @Flag(help: "Search the trash too.") var includeTrash = false
 
