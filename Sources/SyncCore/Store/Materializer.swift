@@ -22,25 +22,16 @@ struct Materializer {
     private var articleFields: [String: Set<String>] = [:]
     /// Touched articles whose tag set changed.
     private var articleTags: Set<String> = []
-    private(set) var replicasSeen: Set<ReplicaID> = []
+    private var log = OpLogAppend()
     private(set) var applied = 0
 
     init(_ db: Database) { self.db = db }
 
     /// Appends `op` to the op log and applies it. Returns false (and changes nothing) when the
-    /// log already holds it.
+    /// log already holds it. The row itself is written at ``finish()`` (``OpLogAppend``).
     mutating func record(_ op: Op) throws -> Bool {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO ops(replica, counter, hlc, article, work, body) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-        try statement.execute(arguments: [
-            Data(op.id.replica.bytes), Int64(op.id.counter),
-            Int64(bitPattern: op.hlc.raw), op.entity.articleID, op.countsAsWork,
-            Data(OpCodec.encodeBody(op)),
-        ])
-        guard db.changesCount > 0 else { return false }
-        replicasSeen.insert(op.id.replica)
+        guard try !log.holds(op.id, in: db) else { return false }
+        log.append(op)
         try apply(op)
         return true
     }
@@ -82,6 +73,7 @@ struct Materializer {
 
     /// Rebuilds the rows of every touched entity and advances the version vector.
     mutating func finish() throws {
+        try log.flush(db)  // the trash rule below reads the log
         try cache.flush(db)
         for entity in touched.sorted() {
             switch entity.kind {
@@ -95,21 +87,7 @@ struct Materializer {
         touched = []
         articleFields = [:]
         articleTags = []
-        for replica in replicasSeen.sorted() { try advanceContiguous(replica) }
-        replicasSeen = []
-    }
-
-    private func advanceContiguous(_ replica: ReplicaID) throws {
-        let key = Data(replica.bytes)
-        var contiguous = try Int64.fetchOne(db.cachedStatement(sql: "SELECT contiguous FROM replicas WHERE replica = ?"), arguments: [key]) ?? 0
-        let next = try db.cachedStatement(sql: "SELECT 1 FROM ops WHERE replica = ? AND counter = ?")
-        while try Bool.fetchOne(next, arguments: [key, contiguous + 1]) != nil { contiguous += 1 }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO replicas(replica, contiguous) VALUES (?, ?)
-                ON CONFLICT(replica) DO UPDATE SET contiguous = excluded.contiguous
-                """
-        ).execute(arguments: [key, contiguous])
+        try log.advance(db)
     }
 
     private func winners(_ entity: EntityRef) throws -> FieldValues {

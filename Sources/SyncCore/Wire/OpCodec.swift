@@ -102,12 +102,19 @@ public enum OpCodec {
         public let body: OpBody
         public let context: VersionVector?
         public let countsAsWork: Bool
+        /// The bytes the body was decoded from, kept when they are in the op log's encoding
+        /// (format 2).
+        public var bytes: ArraySlice<UInt8>? = nil
     }
 
     /// Decodes one body written in `format` (1 or 2) starting at the reader's position and leaves
     /// the reader after it.
     public static func decodeBody(_ r: inout ByteReader, format: UInt8 = 2) throws(DecodeError) -> Decoded {
-        format == 1 ? try decodeFormat1(&r) : try decodeFormat2(&r)
+        if format == 1 { return try decodeFormat1(&r) }
+        let start = r.offset
+        var decoded = try decodeFormat2(&r)
+        decoded.bytes = r.bytes[start..<r.offset]
+        return decoded
     }
 
     /// Decodes exactly one format-2 body (an op-log row).
@@ -238,6 +245,8 @@ public enum OpCodec {
 extension Op {
     /// An op from its id, clock and a decoded body.
     public init(id: OpID, hlc: HLC, decoded: OpCodec.Decoded) {
-        self.init(id: id, hlc: hlc, body: decoded.body, context: decoded.context, countsAsWork: decoded.countsAsWork)
+        self.init(
+            id: id, hlc: hlc, body: decoded.body, context: decoded.context, countsAsWork: decoded.countsAsWork,
+            encodedBody: decoded.bytes)
     }
 }

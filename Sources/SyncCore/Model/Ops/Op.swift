@@ -43,15 +43,35 @@ public struct Op: Hashable, Sendable {
     /// it is a conflict). Decided by the author's version and carried in the envelope, so that
     /// every version computes the same trash conflicts.
     public let countsAsWork: Bool
+    /// The encoded body exactly as a frame carried it, when the frame's encoding is the op log's
+    /// (format 2): the store keeps these bytes instead of encoding the op again. Nil for an op
+    /// made here or read from an older format. Not part of the op's identity (`==`, `hash`).
+    public let encodedBody: ArraySlice<UInt8>?
 
     /// `countsAsWork` defaults to what the rules of the known kinds say (``TrashRule/isWork(_:)``);
     /// an op of an unknown kind takes it from its envelope.
-    public init(id: OpID, hlc: HLC, body: OpBody, context: VersionVector? = nil, countsAsWork: Bool? = nil) {
+    public init(
+        id: OpID, hlc: HLC, body: OpBody, context: VersionVector? = nil, countsAsWork: Bool? = nil,
+        encodedBody: ArraySlice<UInt8>? = nil
+    ) {
         self.id = id
         self.hlc = hlc
         self.body = body
         self.context = context
         self.countsAsWork = countsAsWork ?? TrashRule.isWork(body)
+        self.encodedBody = encodedBody
+    }
+
+    public static func == (a: Op, b: Op) -> Bool {
+        a.id == b.id && a.hlc == b.hlc && a.body == b.body && a.context == b.context && a.countsAsWork == b.countsAsWork
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(hlc)
+        hasher.combine(body)
+        hasher.combine(context)
+        hasher.combine(countsAsWork)
     }
 
     public var entity: EntityRef { body.entity }
