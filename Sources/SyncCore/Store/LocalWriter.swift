@@ -42,16 +42,16 @@ struct LocalWriter {
     }
 
     /// Reads see the ops this command emitted already (they are merged but not yet written).
-    func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
+    mutating func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
         try materializer.register(entity, field)
     }
 
-    func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
+    mutating func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
         try materializer.set(entity, name)
     }
 
     /// The write of `field` that replaces its current winner (what the author saw).
-    func write(_ entity: EntityRef, _ field: String, _ value: Value) throws -> FieldWrite {
+    mutating func write(_ entity: EntityRef, _ field: String, _ value: Value) throws -> FieldWrite {
         FieldWrite(field, value, prev: try register(entity, field).prev(resolving: false))
     }
 

@@ -12,9 +12,9 @@ import SyncWire
 struct Materializer {
     let db: Database
     private var cache = MergeCache()
-    /// Registers and sets held before the cache is written back early (a rebuild streams the
-    /// whole log through one materializer).
-    static let cacheLimit = 50_000
+    /// Entities' registers and sets held before the cache is written back early and dropped (a
+    /// rebuild streams the whole log through one materializer).
+    static let cacheLimit = 10_000
     private(set) var touched: Set<EntityRef> = []
     /// Per touched article, the fields its ops wrote: only their winners can have changed, so
     /// an article row that exists is updated in those columns alone (the body is neither
@@ -37,12 +37,12 @@ struct Materializer {
     }
 
     /// The register of `entity.field` with the effect of every op applied so far.
-    func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
+    mutating func register(_ entity: EntityRef, _ field: String) throws -> LWWRegister {
         try cache.register(entity, field, in: db)
     }
 
     /// The set `entity.name` with the effect of every op applied so far.
-    func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
+    mutating func set(_ entity: EntityRef, _ name: String) throws -> AddWinsSet {
         try cache.set(entity, name, in: db)
     }
 
@@ -68,7 +68,10 @@ struct Materializer {
             break  // stored and passed on; its envelope files it under its article (rule 3 counts it)
         }
         if let article = op.entity.articleID { touched.insert(.article(article)) }
-        if cache.count > Self.cacheLimit { try cache.flush(db) }
+        if cache.count > Self.cacheLimit {
+            try cache.flush(db)
+            cache = MergeCache()
+        }
     }
 
     /// Rebuilds the rows of every touched entity and advances the version vector.
@@ -83,27 +86,29 @@ struct Materializer {
             case .annotation: try materializeAnnotation(entity)
             default: break  // an entity kind of a newer version: kept in the merge state only
             }
+            cache.forget(entity)  // memory stays flat when a rebuild touches every entity
         }
         touched = []
+        cache = MergeCache()
         articleFields = [:]
         articleTags = []
         try log.advance(db)
     }
 
-    private func winners(_ entity: EntityRef) throws -> FieldValues {
-        FieldValues(try MergeState.fields(of: entity, in: db).compactMapValues { $0.winner?.value })
+    private mutating func winners(_ entity: EntityRef) throws -> FieldValues {
+        FieldValues(try cache.registers(of: entity, in: db).compactMapValues { $0.winner?.value })
     }
 
     /// Brings an article's row up to date after ops that wrote `fields` (and its tags when
     /// `tags`). An existing row is updated in the changed columns only; a new row, or one whose
     /// title or body lost its last value, goes through the full ``materializeArticle(_:)``.
-    private func updateArticle(_ id: String, fields: Set<String>, tags: Bool) throws {
+    private mutating func updateArticle(_ id: String, fields: Set<String>, tags: Bool) throws {
         let existing = try Bool.fetchOne(db.cachedStatement(sql: "SELECT trashed FROM articles WHERE id = ?"), arguments: [id])
         guard let wasTrashed = existing else { return try materializeArticle(id) }
         let changed = ArticleFields.all.filter { fields.contains($0.name) }
         var winners: [Field: Value?] = [:]
         for field in changed {
-            winners[field] = try MergeState.winner(.article(id), field.name, in: db)?.value
+            winners[field] = try cache.register(.article(id), field.name, in: db).winner?.value
         }
         for field in ArticleFields.identifying where winners[field] != nil && winners[field]! == nil {
             return try materializeArticle(id)  // may remove the row
@@ -129,14 +134,14 @@ struct Materializer {
         if tags { try materializeTags(id) }
     }
 
-    private func materializeTags(_ id: String) throws {
-        let tags = try MergeState.set(.article(id), "tags", in: db).elements
+    private mutating func materializeTags(_ id: String) throws {
+        let tags = try cache.set(.article(id), "tags", in: db).elements
         try db.cachedStatement(sql: "DELETE FROM tags WHERE article = ?").execute(arguments: [id])
         let insert = try db.cachedStatement(sql: "INSERT INTO tags(article, tag) VALUES (?, ?)")
         for tag in tags { try insert.execute(arguments: [id, tag]) }
     }
 
-    private func materializeArticle(_ id: String) throws {
+    private mutating func materializeArticle(_ id: String) throws {
         let f = try winners(.article(id))
         guard ArticleFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM articles WHERE id = ?").execute(arguments: [id])
@@ -150,8 +155,8 @@ struct Materializer {
     }
 
     /// Rule 3: a trashed article that someone worked on without having seen the trash is flagged.
-    private func trashConflict(_ id: String, trashed: Bool) throws -> String? {
-        guard trashed, let trash = try MergeState.register(.article(id), ArticleFields.trashed.name, in: db).winner else { return nil }
+    private mutating func trashConflict(_ id: String, trashed: Bool) throws -> String? {
+        guard trashed, let trash = try cache.register(.article(id), ArticleFields.trashed.name, in: db).winner else { return nil }
         guard let trashOp = try OpLog.op(trash.id, in: db) else { return nil }
         let unseen = TrashRule.unseenWork(
             trashContext: trashOp.context ?? VersionVector(), trashID: trashOp.id,
@@ -162,7 +167,7 @@ struct Materializer {
             "moved to the trash on \(trashOp.id.replica.short) while \(who) worked on it (\(unseen.count) change\(unseen.count == 1 ? "" : "s") kept)"
     }
 
-    private func materializeCollection(_ id: String) throws {
+    private mutating func materializeCollection(_ id: String) throws {
         let f = try winners(.collection(id))
         try db.cachedStatement(sql: "DELETE FROM memberships WHERE collection = ?").execute(arguments: [id])
         guard CollectionFields.exist(f) else {
@@ -172,12 +177,12 @@ struct Materializer {
         let values: [(any DatabaseValueConvertible)?] = [id] + CollectionFields.all.map { $0.databaseValue(f[$0]) }
         try db.cachedStatement(sql: MaterializedSQL.replaceCollection).execute(arguments: StatementArguments(values))
         let insert = try db.cachedStatement(sql: "INSERT INTO memberships(collection, article) VALUES (?, ?)")
-        for article in try MergeState.set(.collection(id), "members", in: db).elements {
+        for article in try cache.set(.collection(id), "members", in: db).elements {
             try insert.execute(arguments: [id, article])
         }
     }
 
-    private func materializeAnnotation(_ entity: EntityRef) throws {
+    private mutating func materializeAnnotation(_ entity: EntityRef) throws {
         let f = try winners(entity)
         guard AnnotationFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [entity.id])

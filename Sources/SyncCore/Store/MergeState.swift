@@ -16,16 +16,18 @@ enum MergeState {
         return LWWRegister(versions: rows.map(version))
     }
 
-    /// The winning version of one field (its live versions only: dominated versions carry no
-    /// value and cannot win).
-    static func winner(_ entity: EntityRef, _ field: String, in db: Database) throws -> LWWRegister.Version? {
+    /// Every register of an entity (all versions, dominated and placeholders too), by field: one
+    /// query for what a batch may touch of it.
+    static func registers(of entity: EntityRef, in db: Database) throws -> [String: LWWRegister] {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT replica, counter, hlc, vtype, value, dominated FROM registers
-                    WHERE kind = ? AND entity = ? AND field = ? AND dominated = 0 AND hlc IS NOT NULL
-                    """), arguments: [entity.kind.rawValue, entity.id, field])
-        return LWWRegister(versions: rows.map(version)).winner
+                    SELECT field, replica, counter, hlc, vtype, value, dominated FROM registers
+                    WHERE kind = ? AND entity = ?
+                    """), arguments: [entity.kind.rawValue, entity.id])
+        var grouped: [String: [LWWRegister.Version]] = [:]
+        for row in rows { grouped[row["field"], default: []].append(version(row)) }
+        return grouped.mapValues { LWWRegister(versions: $0) }
     }
 
     static func version(_ row: Row) -> LWWRegister.Version {
@@ -58,60 +60,70 @@ enum MergeState {
         }
     }
 
-    static func save(_ versions: [LWWRegister.Version], _ entity: EntityRef, _ field: String, in db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO registers(kind, entity, field, replica, counter, parent, hlc, vtype, value, dominated)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for v in versions {
+    /// One register version to write, with the register it belongs to.
+    typealias VersionRow = (version: LWWRegister.Version, entity: EntityRef, field: String)
+
+    /// Writes versions with multi-row statements (``rowsPerStatement`` rows each).
+    static func save(_ versions: [VersionRow], in db: Database) throws {
+        try insert(
+            versions, columns: "registers(kind, entity, field, replica, counter, parent, hlc, vtype, value, dominated)", width: 10, in: db
+        ) { row, arguments in
+            let (v, entity, field) = row
             let (vtype, value) = encode(v.value)
-            try statement.execute(arguments: [
+            arguments += [
                 entity.kind.rawValue, entity.id, field, Data(v.id.replica.bytes), Int64(v.id.counter), entity.parent,
                 v.hlc.map { Int64(bitPattern: $0.raw) }, vtype, value, v.dominated,
-            ])
+            ]
         }
     }
 
-    /// The live versions of every field of an entity, grouped by field.
-    static func fields(of entity: EntityRef, in db: Database) throws -> [String: LWWRegister] {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT field, replica, counter, hlc, vtype, value, dominated FROM registers
-                    WHERE kind = ? AND entity = ? AND dominated = 0 AND hlc IS NOT NULL
-                    """), arguments: [entity.kind.rawValue, entity.id])
-        var grouped: [String: [LWWRegister.Version]] = [:]
-        for row in rows { grouped[row["field"], default: []].append(version(row)) }
-        return grouped.mapValues { LWWRegister(versions: $0) }
+    /// Rows per multi-row `INSERT` (at most 10 parameters a row: far under SQLite's 32,766).
+    static let rowsPerStatement = 100
+
+    /// `INSERT OR REPLACE INTO columns VALUES (…), (…)` over `rows`, in chunks.
+    static func insert<R>(
+        _ rows: [R], columns: String, width: Int, in db: Database,
+        _ bind: (R, inout [(any DatabaseValueConvertible)?]) -> Void
+    ) throws {
+        let row = "(" + repeatElement("?", count: width).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
+            var arguments: [(any DatabaseValueConvertible)?] = []
+            arguments.reserveCapacity(chunk.count * width)
+            for r in chunk { bind(r, &arguments) }
+            let values = repeatElement(row, count: chunk.count).joined(separator: ", ")
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(columns) VALUES \(values)").execute(arguments: StatementArguments(arguments))
+            start += chunk.count
+        }
     }
 
-    static func set(_ entity: EntityRef, _ name: String, in db: Database) throws -> AddWinsSet {
+    /// Every set of an entity, by name.
+    static func sets(of entity: EntityRef, in db: Database) throws -> [String: AddWinsSet] {
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT replica, counter, element, added, removed FROM set_entries
-                    WHERE kind = ? AND entity = ? AND name = ?
-                    """), arguments: [entity.kind.rawValue, entity.id, name])
-        var entries: [OpID: AddWinsSet.Entry] = [:]
+                    SELECT name, replica, counter, element, added, removed FROM set_entries
+                    WHERE kind = ? AND entity = ?
+                    """), arguments: [entity.kind.rawValue, entity.id])
+        var grouped: [String: [OpID: AddWinsSet.Entry]] = [:]
         for row in rows {
             let id = OpID(replica: ReplicaID(bytes: Array(row["replica"] as Data))!, counter: UInt64(row["counter"] as Int64))
-            entries[id] = AddWinsSet.Entry(element: row["element"], added: row["added"], removed: row["removed"])
+            grouped[row["name"], default: [:]][id] = AddWinsSet.Entry(element: row["element"], added: row["added"], removed: row["removed"])
         }
-        return AddWinsSet(entries: entries)
+        return grouped.mapValues { AddWinsSet(entries: $0) }
     }
 
-    static func save(_ entries: [(OpID, AddWinsSet.Entry)], _ entity: EntityRef, _ name: String, in db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO set_entries(kind, entity, name, replica, counter, element, added, removed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        for (id, entry) in entries {
-            try statement.execute(arguments: [
-                entity.kind.rawValue, entity.id, name, Data(id.replica.bytes),
-                Int64(id.counter), entry.element, entry.added, entry.removed,
-            ])
+    /// One set entry to write, with the set it belongs to.
+    typealias EntryRow = (id: OpID, entry: AddWinsSet.Entry, entity: EntityRef, name: String)
+
+    static func save(_ entries: [EntryRow], in db: Database) throws {
+        try insert(entries, columns: "set_entries(kind, entity, name, replica, counter, element, added, removed)", width: 8, in: db) {
+            row, arguments in
+            let (id, entry, entity, name) = row
+            arguments += [
+                entity.kind.rawValue, entity.id, name, Data(id.replica.bytes), Int64(id.counter), entry.element, entry.added, entry.removed,
+            ]
         }
     }
 }
