@@ -30,7 +30,7 @@ extension Store {
         let entity = EntityRef.article(id)
         if created {
             var content = draft.fields
-            content[ArticleFields.body] = .string(draft.body.precomposedStringWithCanonicalMapping)
+            content[ArticleFields.body] = .string(draft.body.nfc)
             if let url = draft.url { content[ArticleFields.url] = .string(ArticleIdentity.canonicalURL(url) ?? url) }
             content[ArticleFields.capturedAt] = .int(capturedAt)
             content[ArticleFields.capturedBy] = .string(capturedBy)
@@ -94,7 +94,7 @@ extension Store {
             try Self.requireArticle(id, w.db)
             let entity = EntityRef.article(id)
             let writes = try changes.map { field, value in
-                let v = field == ArticleFields.body ? value.precomposedStringWithCanonicalMapping : value
+                let v = field == ArticleFields.body ? value.nfc : value
                 return try w.write(entity, field.name, .string(v))
             }
             try w.emit(.assign(entity, writes))

@@ -54,7 +54,7 @@ public enum ArticleIdentity {
     /// NFC, whitespace runs collapsed to one space, trimmed, lower-cased: the same story pasted
     /// with different line breaks gets the same id.
     static func normalisedText(_ s: String) -> String {
-        s.precomposedStringWithCanonicalMapping
+        s.nfc
             .split(whereSeparator: { $0.isWhitespace })
             .joined(separator: " ")
             .lowercased()

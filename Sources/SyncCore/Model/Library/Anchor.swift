@@ -6,8 +6,8 @@ public enum Anchor {
 
     /// Scalar offsets of the `occurrence`-th match of `quote` in `body`, or nil.
     public static func find(_ quote: String, in body: String, occurrence: Int) -> (start: Int, end: Int)? {
-        let text = Array(body.precomposedStringWithCanonicalMapping.unicodeScalars)
-        let needle = Array(quote.precomposedStringWithCanonicalMapping.unicodeScalars)
+        let text = Array(body.nfc.unicodeScalars)
+        let needle = Array(quote.nfc.unicodeScalars)
         guard !needle.isEmpty, needle.count <= text.count, occurrence >= 1 else { return nil }
         var seen = 0
         var i = 0
@@ -23,7 +23,7 @@ public enum Anchor {
 
     /// The TextQuoteSelector parts for a scalar range.
     public static func selector(start: Int, end: Int, in body: String) -> (exact: String, prefix: String, suffix: String)? {
-        let text = Array(body.precomposedStringWithCanonicalMapping.unicodeScalars)
+        let text = Array(body.nfc.unicodeScalars)
         guard start >= 0, end > start, end <= text.count else { return nil }
         func string(_ s: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(s)) }
         return (

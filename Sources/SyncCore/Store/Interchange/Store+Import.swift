@@ -59,7 +59,7 @@ extension Store {
             if let url = r.fields.string(ArticleFields.url), ArticleIdentity.canonicalURL(url) == nil {
                 throw fail("'\(url)' is not an absolute http(s) URL")
             }
-            let length = (r.fields.string(ArticleFields.body) ?? "").precomposedStringWithCanonicalMapping.unicodeScalars.count
+            let length = (r.fields.string(ArticleFields.body) ?? "").nfc.unicodeScalars.count
             for a in r.annotations ?? [] {
                 let kind = a.fields.string(AnnotationFields.kind) ?? ""
                 guard let known = Annotation.Kind(rawValue: kind) else {
