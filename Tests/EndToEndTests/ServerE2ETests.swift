@@ -43,7 +43,8 @@ struct ServerE2ETests {
         let rotated = try #require(try json("epoch", "rotate") as? [String: Any])
         #expect(rotated["previous"] as? String == shown && (rotated["epoch"] as? String).map { $0 != shown && $0.count == 32 } == true)
         // Without --json, the text for people.
-        #expect(try server.admin("epoch", "show", "--data", server.data).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == rotated["epoch"] as? String)
+        let text = try server.admin("epoch", "show", "--data", server.data).stdout
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == rotated["epoch"] as? String)
     }
 
     // MARK: - Refusals
