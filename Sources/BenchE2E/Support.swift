@@ -13,13 +13,13 @@ import Glibc
 /// A SyncTransport that counts requests and body bytes (request + response bodies, as on the
 /// wire: changesets are already zlib-compressed frames).
 final class CountingTransport: SyncTransport, @unchecked Sendable {
-    let inner: SyncTransport
+    let inner: any SyncTransport
     private let lock = NSLock()
     private var _requests = 0
     private var _sent = 0
     private var _received = 0
 
-    init(_ inner: SyncTransport) { self.inner = inner }
+    init(_ inner: any SyncTransport) { self.inner = inner }
 
     func send(_ request: SyncRequest) async throws -> SyncResponse {
         let response = try await inner.send(request)

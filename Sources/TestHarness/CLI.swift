@@ -51,7 +51,7 @@ public enum CLI {
     /// `$ARTICLESYNC_STORE` or clock offset, `$XDG_DATA_HOME` pointing nowhere useful) plus `env`.
     public static func run(
         _ args: [String], stdin: Data? = nil, env: [String: String] = [:],
-        timeout: TimeInterval = 30
+        timeout: TimeInterval = 30, executable: String = binary
     ) throws -> CLIResult {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("synccli-run-\(UUID().uuidString)")
@@ -62,7 +62,7 @@ public enum CLI {
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         for key in ["ARTICLESYNC_STORE", "ARTICLESYNC_CLOCK_OFFSET_MS", "SYNCCLI_BIN"] { environment[key] = nil }
@@ -100,6 +100,14 @@ public enum CLI {
             stdoutData: (try? Data(contentsOf: outURL)) ?? Data(),
             stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self),
             seconds: Date().timeIntervalSince(started))
+    }
+}
+
+extension CLI {
+    /// Runs `script` with bash (`$0`, `$1`… are `arguments`), in the same clean environment as
+    /// ``run(_:stdin:env:timeout:executable:)``: for what only a shell shows, such as a pipe.
+    public static func runShell(_ script: String, arguments: [String], env: [String: String] = [:]) throws -> CLIResult {
+        try run(["-c", script] + arguments, env: env, executable: "/bin/bash")
     }
 }
 

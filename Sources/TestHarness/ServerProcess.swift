@@ -103,16 +103,15 @@ public final class ServerProcess: @unchecked Sendable {
         return AdminResult(args: args, status: status, stdout: child.output(), stderr: child.errorOutput())
     }
 
-    /// `syncserver device enroll`; parses the id and the token it prints once.
+    /// `syncserver device enroll --json`; reads the id and the token it prints once.
     public func enroll(_ name: String, readOnly: Bool = false) throws -> EnrolledDevice {
-        var args = ["device", "enroll", "--library", library, "--name", name, "--data", data, "--url", "http://127.0.0.1:\(port)"]
+        var args = ["device", "enroll", "--library", library, "--name", name, "--data", data, "--url", "http://127.0.0.1:\(port)", "--json"]
         if readOnly { args.append("--read-only") }
         let r = try admin(args)
         guard r.status == 0 else { throw ProcessError.failed("\(r)") }
-        let id = r.stdout.split(separator: "\n").first.flatMap { line -> String? in
-            line.split(separator: " ").first { $0.hasPrefix("dev_") }.map(String.init)
-        }
-        let token = r.stdout.split(separator: "\n").first { $0.hasPrefix("token: ") }.map { String($0.dropFirst("token: ".count)) }
+        let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let id = (json?["device"] as? [String: Any])?["id"] as? String
+        let token = json?["token"] as? String
         guard let id, let token, token.hasPrefix("ast_") else { throw ProcessError.failed("cannot parse enrolment:\n\(r)") }
         return EnrolledDevice(id: id, token: token, name: name)
     }

@@ -76,8 +76,20 @@ func printError(_ message: String) {
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    FileHandle.standardOutput.write(try encoder.encode(value))
-    FileHandle.standardOutput.write(Data("\n".utf8))
+    writeOutput(try encoder.encode(value) + Data("\n".utf8))
+}
+
+/// Writes to standard output. When the reader has gone (`synccli list --json | head`), the
+/// command ends the way Unix tools do on a closed pipe, silently by SIGPIPE (status 141), instead
+/// of crashing on the write error; anything it changed is already committed.
+func writeOutput(_ data: Data) {
+    do {
+        try FileHandle.standardOutput.write(contentsOf: data)
+    } catch {
+        signal(SIGPIPE, SIG_DFL)
+        raise(SIGPIPE)
+        exit(141)  // SIGPIPE was blocked: the same status
+    }
 }
 
 /// Progress on stderr when it is a terminal; silent in pipes and logs.

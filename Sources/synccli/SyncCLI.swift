@@ -21,7 +21,8 @@ struct SyncCLI: AsyncParsableCommand {
             Exit codes: 0 ok, 1 failure, 64 usage, 65 bad input data, 66 missing input file, \
             69 server unavailable, 73 cannot create, 74 I/O error, 75 retry later (store locked, \
             server busy), 76 protocol error (the server's reply makes no sense), 77 permission \
-            denied, 78 configuration (no store, no remote).
+            denied, 78 configuration (no store, no remote); 141 (SIGPIPE) when the reader of its \
+            output went away (`synccli list --json | head`), as for any Unix tool.
             """,
         version: SyncCoreVersion.string,
         subcommands: [

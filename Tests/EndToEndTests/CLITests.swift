@@ -51,6 +51,18 @@ struct CLITests {
 
     static func scalars(_ s: String) -> [Unicode.Scalar] { Array(s.precomposedStringWithCanonicalMapping.unicodeScalars) }
 
+    @Test func `output into a pipe the reader closed ends like a Unix tool, not with a crash`() throws {
+        let dir = try Scratch()
+        let l = try laptop(dir)
+        _ = try addSeed(l)
+        // `true` exits without reading: every write synccli makes meets a closed pipe. SIGPIPE is
+        // ignored, as it is once `sync` has started its HTTP client, so the write itself fails.
+        let script = "trap '' PIPE; set -o pipefail; \"$0\" --store \"$1\" list --json | true; echo \"status=$?\""
+        let r = try CLI.runShell(script, arguments: [CLI.binary, l.store])
+        #expect(r.stdout.contains("status=141"), "\(r)")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("crashed"), "\(r)")
+    }
+
     // MARK: - init
 
     @Test func `init creates a store once and refuses to overwrite it`() throws {

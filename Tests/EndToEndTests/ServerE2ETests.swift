@@ -17,6 +17,36 @@ import Glibc
 struct ServerE2ETests {
     static func title(_ l: Laptop, _ id: String) throws -> String? { try l.object("show", id, "--json")["title"] as? String }
 
+    // MARK: - Administration
+
+    @Test func `every admin command prints one JSON document with --json, for provisioning scripts`() throws {
+        let dir = try Scratch()
+        let server = try ServerProcess(dir)
+        func json(_ args: String...) throws -> Any {
+            let r = try server.admin(args + ["--data", server.data, "--json"])
+            #expect(r.status == 0, "\(r)")
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+        }
+        let created = try #require(try json("library", "create", "desk") as? [String: Any])
+        #expect(created["library"] as? String == "desk" && (created["storage"] as? String)?.contains("sqlite") == true)
+        #expect(try json("library", "list") as? [String] == ["desk", "newsroom"])
+        // The device, its token (shown this once) and the line to paste on the laptop.
+        let enrolled = try #require(try json("device", "enroll", "--library", "desk", "--name", "Amal", "--read-only") as? [String: Any])
+        let device = try #require(enrolled["device"] as? [String: Any])
+        let (id, token) = (try #require(device["id"] as? String), try #require(enrolled["token"] as? String))
+        #expect(device["library"] as? String == "desk" && device["readOnly"] as? Bool == true && token.hasPrefix("ast_"))
+        #expect((enrolled["remoteSet"] as? String)?.hasSuffix("--library desk --token \(token)") == true)
+        let listed = try #require(try json("device", "list") as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == [id] && listed.allSatisfy { $0["token"] == nil })
+        #expect((try json("device", "revoke", id) as? [String: Any])?["revoked"] as? String == id)
+        let shown = try #require((try json("epoch", "show") as? [String: Any])?["epoch"] as? String)
+        let rotated = try #require(try json("epoch", "rotate") as? [String: Any])
+        #expect(rotated["previous"] as? String == shown && (rotated["epoch"] as? String).map { $0 != shown && $0.count == 32 } == true)
+        // Without --json, the text for people.
+        let text = try server.admin("epoch", "show", "--data", server.data).stdout
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == rotated["epoch"] as? String)
+    }
+
     // MARK: - Refusals
 
     @Test func `a device revoked while the server runs is refused at its next push (77) and the library is unchanged`() throws {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Instructions per imported op and per merged op, from valgrind --tool=callgrind, which counts the
+# Instructions per imported op, per merged op and per local command, from valgrind --tool=callgrind, which counts the
 # same on a busy machine as on an idle one (BENCHMARKS.md, "Instruction counts").
 #
 #   scripts/bench/opcount.sh [N1 N2]      # base articles at the two sizes (default 40 120)
@@ -37,5 +37,9 @@ read -r ir1 ops1 < <(measure import --workload "$work/w.json" --articles "$n1")
 read -r ir2 ops2 < <(measure import --workload "$work/w.json" --articles "$n2")
 read -r mr1 mops1 < <(measure merge --changeset "$work/ops-$n1.ascs")
 read -r mr2 mops2 < <(measure merge --changeset "$work/ops-$n2.ascs")
+# Local commands: all 200 small articles imported, then the first K1 or K2 ops of stream A.
+read -r lr1 lops1 < <(measure replay --workload "$work/w.json" --articles 200 --ops 150)
+read -r lr2 lops2 < <(measure replay --workload "$work/w.json" --articles 200 --ops 450)
 awk -v a="$ir1" -v b="$ir2" -v x="$ops1" -v y="$ops2" 'BEGIN { printf "import: %d→%d ops, %.0f instructions per imported op\n", x, y, (b - a) / (y - x) }'
 awk -v a="$mr1" -v b="$mr2" -v x="$mops1" -v y="$mops2" 'BEGIN { printf "merge:  %d→%d ops, %.0f instructions per merged op\n", x, y, (b - a) / (y - x) }'
+awk -v a="$lr1" -v b="$lr2" -v x="$lops1" -v y="$lops2" 'BEGIN { printf "local:  %d→%d commands, %.0f instructions per local command (stream A)\n", x, y, (b - a) / (y - x) }'

@@ -15,13 +15,16 @@ struct LibraryCommand: AsyncParsableCommand {
             abstract: "Create a library (and the data directory, with a new epoch, if it does not exist).")
         @Argument(help: "The library's name, as it appears in URLs (A–Z a–z 0–9 . _ -).") var name: String
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
 
         func validate() throws { try validateLibraryName(name) }
 
         func run() async throws {
             try await adminAction(storage, create: true) { store in
                 try await store.createLibrary(name)
-                print("created library \(name) in \(try storage.backend().description)")
+                let storage = try storage.backend().description
+                struct Created: Encodable { let library: String; let storage: String }
+                try output.emit(Created(library: name, storage: storage), text: "created library \(name) in \(storage)")
             }
         }
     }
@@ -29,10 +32,12 @@ struct LibraryCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the libraries.")
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
 
         func run() async throws {
             try await adminAction(storage) { store in
-                for name in try await store.libraries() { print(name) }
+                let names = try await store.libraries()
+                try output.emit(names, text: names.joined(separator: "\n"))
             }
         }
     }
@@ -55,36 +60,36 @@ struct DeviceCommand: AsyncParsableCommand {
                 valueName: "URL"))
         var url = "http://127.0.0.1:8080"
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
 
         func run() async throws {
             try await adminAction(storage) { store in
                 let token = DeviceToken.generate()
                 let device = try await store.enrollDevice(library: library, name: name, readOnly: readOnly, tokenHash: token.hash)
-                print(
-                    """
-                    enrolled device \(device.id) ("\(name)") for library \(library)\(readOnly ? " (read-only)" : "")
-                    token: \(token.value)
-                    This token is shown only once; the server keeps only its SHA-256. On the laptop run:
-                      synccli remote set \(url) --library \(library) --token \(token.value)
-                    """)
+                let remoteSet = "synccli remote set \(url) --library \(library) --token \(token.value)"
+                // The token appears only here, once: the server keeps its hash.
+                struct Enrolled: Encodable { let device: Device; let token: String; let remoteSet: String }
+                try output.emit(
+                    Enrolled(device: device, token: token.value, remoteSet: remoteSet),
+                    text: """
+                        enrolled device \(device.id) ("\(name)") for library \(library)\(readOnly ? " (read-only)" : "")
+                        token: \(token.value)
+                        This token is shown only once; the server keeps only its SHA-256. On the laptop run:
+                          \(remoteSet)
+                        """)
             }
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices (never their tokens).")
-        @Flag(help: "Print JSON instead of a table.") var json = false
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
 
         func run() async throws {
             try await adminAction(storage) { store in
                 let devices = try await store.devices()
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                    print(String(decoding: try encoder.encode(devices), as: UTF8.self))
-                    return
-                }
+                if output.json { return try output.emit(devices, text: "") }
                 print("ID                   LIBRARY          ACCESS  REPLICA   STATUS   NAME")
                 for d in devices {
                     let status = d.isRevoked ? "revoked" : "active"
@@ -104,13 +109,15 @@ struct DeviceCommand: AsyncParsableCommand {
             abstract: "Revoke a device's token; the running server refuses it from the next request on.")
         @Argument(help: "The device id (see `syncserver device list`).") var id: String
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
 
         func run() async throws {
             try await adminAction(storage) { store in
                 guard try await store.revokeDevice(id: id) else {
                     throw ServerStoreError(.notFound, "no active device with id \(id) (see `syncserver device list`)")
                 }
-                print("revoked device \(id)")
+                struct Revoked: Encodable { let revoked: String }
+                try output.emit(Revoked(revoked: id), text: "revoked device \(id)")
             }
         }
     }
@@ -124,8 +131,12 @@ struct EpochCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the current epoch.")
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
         func run() async throws {
-            try await adminAction(storage) { store in print(try await store.epoch()) }
+            try await adminAction(storage) { store in
+                let epoch = try await store.epoch()
+                try output.emit(EpochReport(epoch: epoch, previous: nil), text: epoch)
+            }
         }
     }
 
@@ -138,13 +149,33 @@ struct EpochCommand: AsyncParsableCommand {
                 in docs/OPERATIONS.md.
                 """)
         @OptionGroup var storage: StorageOptions
+        @OptionGroup var output: AdminOutput
         func run() async throws {
             try await adminAction(storage) { store in
                 let old = try await store.epoch()
                 let new = try await store.rotateEpoch()
-                print("epoch rotated: \(old) -> \(new)")
+                try output.emit(EpochReport(epoch: new, previous: old), text: "epoch rotated: \(old) -> \(new)")
             }
         }
+    }
+}
+
+/// `epoch show` / `epoch rotate --json`: the epoch now, and for a rotation the one before.
+struct EpochReport: Encodable {
+    let epoch: String
+    let previous: String?
+}
+
+/// `--json` on every admin command, for provisioning scripts: one JSON document on stdout
+/// (sorted keys) instead of the text for people.
+struct AdminOutput: ParsableArguments {
+    @Flag(help: "Print JSON (for scripts) instead of text.") var json = false
+
+    func emit<T: Encodable>(_ value: T, text: @autoclosure () -> String) throws {
+        guard json else { return print(text()) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 
