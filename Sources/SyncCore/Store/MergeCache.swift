@@ -28,10 +28,7 @@ struct MergeCache {
 
     /// Every register of `entity` as the batch left it so far, by field.
     mutating func registers(of entity: EntityRef, in db: Database) throws -> [String: LWWRegister] {
-        if let held = registers[entity] { return held }
-        let loaded = try MergeState.registers(of: entity, in: db)
-        registers[entity] = loaded
-        return loaded
+        try Self.held(entity, in: &registers) { try MergeState.registers(of: entity, in: db) }
     }
 
     /// The register of `entity.field` as the batch left it so far.
@@ -41,9 +38,14 @@ struct MergeCache {
 
     /// Every set of `entity` as the batch left it so far, by name.
     mutating func sets(of entity: EntityRef, in db: Database) throws -> [String: AddWinsSet] {
-        if let held = sets[entity] { return held }
-        let loaded = try MergeState.sets(of: entity, in: db)
-        sets[entity] = loaded
+        try Self.held(entity, in: &sets) { try MergeState.sets(of: entity, in: db) }
+    }
+
+    /// What `cache` holds for `entity`, loaded (once) when it holds nothing yet.
+    private static func held<Value>(_ entity: EntityRef, in cache: inout [EntityRef: Value], load: () throws -> Value) rethrows -> Value {
+        if let held = cache[entity] { return held }
+        let loaded = try load()
+        cache[entity] = loaded
         return loaded
     }
 

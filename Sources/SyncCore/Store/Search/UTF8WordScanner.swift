@@ -17,8 +17,6 @@ struct UTF8WordScanner {
         var start: Int
         var end: Int
         var isASCII: Bool
-        /// The word ended because the script changed (`لـ` of `لـCNN`), not at a separator.
-        var endsAtScriptChange: Bool
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
@@ -40,19 +38,15 @@ struct UTF8WordScanner {
         let start = position
         var script: WordBreaking.Class?
         var ascii = true
-        var scriptChange = false
         while position < n {
             let (c, length) = classify(at: position)
             if c == .separator { break }
-            if WordBreaking.isScriptBreak(script, c) {
-                scriptChange = true
-                break
-            }
+            if WordBreaking.isScriptBreak(script, c) { break }
             if c == .arabicLetter || c == .otherLetter { script = c }
             if length > 1 { ascii = false }
             position += length
         }
-        return Word(start: start, end: position, isASCII: ascii, endsAtScriptChange: scriptChange)
+        return Word(start: start, end: position, isASCII: ascii)
     }
 
     /// The class of the scalar at `i` and its length in bytes.
