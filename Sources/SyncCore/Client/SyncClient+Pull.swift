@@ -31,23 +31,15 @@ extension SyncClient {
                 cursor = 0
                 continue
             }
-            if response.status == 204 {
-                // A 204 whose Next is past the cursor: the frames up to Next were all our own.
-                guard let next = response.header(SyncAPI.Header.next).flatMap({ Int64($0) }), next > cursor else { break }
-                let epoch = response.header(SyncAPI.Header.epoch)
-                try updateServerState { state in
-                    state.cursor = next
-                    if let epoch { state.epoch = epoch }
-                }
-                cursor = next
-                if response.header(SyncAPI.Header.more)?.lowercased() != "true" || shouldStop?() == true { break }
-                continue
-            }
-            guard response.status == 200 else { throw failure(response) }
-            guard let next = response.header(SyncAPI.Header.next).flatMap({ Int64($0) }), next > cursor else {
+            // A 204 ends the pull, unless its Next is past the cursor: the frames up to Next were
+            // all our own, an empty page whose cursor is stored like any other.
+            let next = response.header(SyncAPI.Header.next).flatMap { Int64($0) }
+            if response.status == 204, (next ?? cursor) <= cursor { break }
+            guard response.status == 200 || response.status == 204 else { throw failure(response) }
+            guard let next, next > cursor else {
                 throw SyncClientError(.protocolError, "the server's page has no valid \(SyncAPI.Header.next) header")
             }
-            let frames = try Changeset.decodeAll(response.body)
+            let frames = response.status == 200 ? try Changeset.decodeAll(response.body) : []
             let epoch = response.header(SyncAPI.Header.epoch)
             let merged = try store.merge(
                 frames.flatMap(\.ops),
@@ -57,7 +49,7 @@ extension SyncClient {
                     if let epoch { state.epoch = epoch }
                 })
             cursor = next
-            report.pages += 1
+            if !frames.isEmpty { report.pages += 1 }
             report.opsReceived += merged.received
             report.opsApplied += merged.applied
             report.bytesReceived += response.body.count
