@@ -163,13 +163,13 @@ let package = Package(
         // Replays the standard bench workload (scripts/bench/workload.py) through the public Store API.
         .target(
             name: "BenchKit",
-            dependencies: ["SyncModel", "SyncWire", "SyncStore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SyncModel", "SyncWire", "SyncStore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // `articlesync-bench`: the standard workload on three stores through a real syncserver (BENCHMARKS.md).
         .executableTarget(
             name: "BenchE2E",
-            dependencies: ["BenchKit", "TestHarness", "SyncModel", "SyncStore", "SyncClientKit"],
+            dependencies: ["BenchKit", "TestHarness", "SyncModel", "SyncWire", "SyncStore", "SyncClientKit"],
             swiftSettings: strict
         ),
 
@@ -188,7 +188,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SyncModelTests", dependencies: ["SyncModel", "TestHarness"]),
-        .testTarget(name: "SyncWireTests", dependencies: ["SyncWire", "SyncModel", "CZlib", "TestHarness"]),
+        .testTarget(name: "SyncWireTests", dependencies: ["SyncWire", "SyncModel", "CZlib", "TestHarness", "BenchKit"]),
         .testTarget(
             name: "SyncStoreTests",
             dependencies: ["SyncStore", "SyncModel", "SyncWire", "TestHarness", .product(name: "GRDB", package: "GRDB.swift")]

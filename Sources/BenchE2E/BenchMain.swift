@@ -99,6 +99,7 @@ struct BenchMain {
             switch CommandLine.arguments.dropFirst().first {
             case "search": return try SearchBench.run(SearchBenchOptions(CommandLine.arguments.dropFirst(2)))
             case "opcount": return try OpCount.run(Array(CommandLine.arguments.dropFirst(2)))
+            case "trace": return try TraceBench.run(TraceBenchOptions(CommandLine.arguments.dropFirst(2)))
             default: break
             }
             try await run(try Options(CommandLine.arguments))

@@ -424,7 +424,7 @@ enum Oracle {
                 adds[SetKey(kind: e.kind, entity: e.id, name: name, element: element), default: []].append(op.id)
             case .setRemove(let e, let name, let element, let observed):
                 removed[SetKey(kind: e.kind, entity: e.id, name: name, element: element), default: []].formUnion(observed)
-            case .unknown: break
+            case .text, .unknown: break
             }
         }
 

@@ -21,6 +21,8 @@ public enum OpCodec {
     public static let assignKind: UInt8 = 1
     public static let setAddKind: UInt8 = 2
     public static let setRemoveKind: UInt8 = 3
+    public static let textInsertKind: UInt8 = 4
+    public static let textDeleteKind: UInt8 = 5
 
     static let flagContext: UInt8 = 1
     static let flagWork: UInt8 = 2
@@ -60,6 +62,8 @@ public enum OpCodec {
             p.string(set)
             p.string(element)
             encode(observed, into: &p)
+        case .text(_, let field, let edit):
+            kind = encode(field: field, edit, into: &p)
         case .unknown(let k, _, let payload):
             kind = k
             p.raw(payload)
@@ -140,6 +144,9 @@ public enum OpCodec {
         case setAddKind: body = .setAdd(entity, set: try p.string(), element: try p.string())
         case setRemoveKind:
             body = .setRemove(entity, set: try p.string(), element: try p.string(), observed: try decodeIDs(&p))
+        case textInsertKind, textDeleteKind:
+            let (field, edit) = try decodeText(kind: kind, &p)
+            body = .text(entity, field: field, edit)
         default:
             return Decoded(
                 body: .unknown(kind: kind, entity: entity, payload: Array(try p.raw(p.remaining))),

@@ -14,6 +14,7 @@ public enum TrashRule {
             // A field this version does not know counts as content (work), as its writer meant.
             return entity.kind == .article && writes.contains { Fields.named($0.field, of: .article)?.countsAsWork ?? true }
         case .setAdd(let entity, _, _): return entity.kind == .article
+        case .text(let entity, _, _): return entity.kind == .article || entity.kind == .annotation
         case .setRemove, .unknown: return false
         }
     }

@@ -8,13 +8,17 @@ public enum OpBody: Hashable, Sendable {
     case setAdd(EntityRef, set: String, element: String)
     /// Remove the adds of `element` that the author had observed; a concurrent add survives.
     case setRemove(EntityRef, set: String, element: String, observed: [OpID])
+    /// A character-level change to a long text field of an entity (an article's `body`, an
+    /// annotation's `note`): insert a run between two characters, or delete characters by id
+    /// (``TextSequence``).
+    case text(EntityRef, field: String, TextEdit)
     /// An op kind from a newer version: its payload kept byte for byte and passed on, never
     /// dropped; its entity (from the envelope) says where it belongs.
     case unknown(kind: UInt8, entity: EntityRef, payload: [UInt8])
 
     public var entity: EntityRef {
         switch self {
-        case .assign(let e, _), .setAdd(let e, _, _), .setRemove(let e, _, _, _), .unknown(_, let e, _): e
+        case .assign(let e, _), .setAdd(let e, _, _), .setRemove(let e, _, _, _), .text(let e, _, _), .unknown(_, let e, _): e
         }
     }
 }

@@ -16,6 +16,12 @@ public enum OpDescription {
             return "add \(element) to \(set) of \(entity.kind.name) \(entity.id)"
         case .setRemove(let entity, let set, let element, let observed):
             return "remove \(element) from \(set) of \(entity.kind.name) \(entity.id) (\(observed.count) add\(observed.count == 1 ? "" : "s") seen)"
+        case .text(let entity, let field, .insert(let insert)):
+            let n = insert.text.count
+            return "insert \(n) character\(n == 1 ? "" : "s") into \(field) of \(entity.kind.name) \(entity.id)"
+        case .text(let entity, let field, .delete(let delete)):
+            let n = delete.ranges.reduce(0) { $0 + Int($1.count) }
+            return "delete \(n) character\(n == 1 ? "" : "s") from \(field) of \(entity.kind.name) \(entity.id)"
         case .unknown(let kind, let entity, let payload):
             let about = entity.id.isEmpty ? "" : " on \(entity.kind.name) \(entity.id)"
             return "op of unknown kind \(kind)\(about) (\(payload.count) bytes, kept and passed on)"
