@@ -5,7 +5,7 @@ public import SyncModel
 /// `text.insert` (kind 4): `field string · flags u8 · replica 16 · seq varint · [left] · [right] ·
 /// text string`, where flags bit 0 = has left, bit 1 = has right, bit 2 = left is a character of
 /// the same replica (its 16 bytes are left out), bit 3 = the same for right; an origin is
-/// `[replica 16] · seq varint`.
+/// `[replica 16] · zigzag(origin seq − seq)`.
 ///
 /// `text.delete` (kind 5): `field string · count varint · count × (replica 16 · seq varint ·
 /// length varint)`.
@@ -30,7 +30,7 @@ extension OpCodec {
             for origin in [insert.left, insert.right] {
                 guard let origin else { continue }
                 if origin.replica != replica { p.raw(origin.replica.bytes) }
-                p.varint(UInt64(origin.seq))
+                p.zigzag(Int64(origin.seq) - Int64(insert.id.seq))
             }
             var view = String.UnicodeScalarView()
             view.append(contentsOf: insert.text)
@@ -60,7 +60,9 @@ extension OpCodec {
             func origin(_ has: UInt8, _ same: UInt8) throws(DecodeError) -> CharID? {
                 guard flags & has != 0 else { return nil }
                 let r = flags & same != 0 ? replica : try decodeReplica(&p)
-                return CharID(replica: r, seq: try decodeSeq(&p))
+                let value = Int64(seq) + (try p.zigzag())
+                guard value >= 0, value <= Int64(UInt32.max) else { throw DecodeError("origin seq \(value) out of range at byte \(p.offset)") }
+                return CharID(replica: r, seq: UInt32(value))
             }
             let left = try origin(textHasLeft, textLeftSameReplica)
             let right = try origin(textHasRight, textRightSameReplica)

@@ -112,3 +112,113 @@ extension TextSequence {
         return edits
     }
 }
+
+extension TextSequence {
+    /// A span with its replicas as indexes into a table: the shape the state encoding stores,
+    /// read and written without a per-span array.
+    public struct PackedSpan: Hashable, Sendable {
+        public var replica: UInt32
+        public var seq: UInt32
+        public var length: UInt32
+        public var deleted: Bool
+        /// (replica index, seq) of the origins; nil at the start / end.
+        public var left: PackedChar?
+        public var right: PackedChar?
+
+        public init(replica: UInt32, seq: UInt32, length: UInt32, deleted: Bool, left: PackedChar?, right: PackedChar?) {
+            self.replica = replica
+            self.seq = seq
+            self.length = length
+            self.deleted = deleted
+            self.left = left
+            self.right = right
+        }
+    }
+
+    public struct PackedChar: Hashable, Sendable {
+        public var replica: UInt32
+        public var seq: UInt32
+        public init(replica: UInt32, seq: UInt32) {
+            self.replica = replica
+            self.seq = seq
+        }
+    }
+
+    /// ``spans`` with the replicas that appear in them as a table in ascending order (so the
+    /// same state gives the same table and indexes everywhere), and every span's characters in
+    /// one string.
+    public var packedSpans: (replicas: [ReplicaID], spans: [PackedSpan], text: String.UnicodeScalarView) {
+        var runs: [Run] = []
+        for chunk in chunks {
+            for run in chunk.runs {
+                if let last = runs.last, Self.canJoin(last, run) {
+                    runs[runs.count - 1].length += run.length
+                } else {
+                    runs.append(run)
+                }
+            }
+        }
+        var used = Set<UInt32>()
+        for run in runs {
+            used.insert(run.agent)
+            if run.left != Self.none { used.insert(Self.agent(of: run.left)) }
+            if run.right != Self.none { used.insert(Self.agent(of: run.right)) }
+        }
+        let table = used.sorted { replicas[Int($0)] < replicas[Int($1)] }
+        var index = [UInt32](repeating: 0, count: replicas.count)
+        for (i, a) in table.enumerated() { index[Int(a)] = UInt32(i) }
+        func packed(_ p: UInt64) -> PackedChar? {
+            p == Self.none ? nil : PackedChar(replica: index[Int(Self.agent(of: p))], seq: Self.seq(of: p))
+        }
+        var text = String.UnicodeScalarView()
+        var spans: [PackedSpan] = []
+        spans.reserveCapacity(runs.count)
+        for run in runs {
+            spans.append(
+                PackedSpan(
+                    replica: index[Int(run.agent)], seq: run.seq, length: run.length, deleted: run.deleted, left: packed(run.left),
+                    right: packed(run.right)))
+            let chars = content[Int(run.agent)]
+            for i in Int(run.seq)..<Int(run.seq + run.length) { text.append(Unicode.Scalar(chars[i])!) }
+        }
+        return (table.map { replicas[Int($0)] }, spans, text)
+    }
+
+    /// A text from packed spans and their characters, one after the other. Nil when they do not
+    /// describe a text (an index past the table, an origin it does not hold, a character twice,
+    /// too few or too many characters).
+    public init?(replicas table: [ReplicaID], spans packed: [PackedSpan], text: some Sequence<Unicode.Scalar>) {
+        self.init()
+        for replica in table { _ = agent(for: replica) }
+        guard agentIndex.count == table.count else { return nil }  // a replica twice
+        var iterator = text.makeIterator()
+        var runs: [Run] = []
+        runs.reserveCapacity(packed.count)
+        for span in packed {
+            guard span.length > 0, span.replica < table.count, UInt64(span.seq) + UInt64(span.length) <= UInt64(UInt32.max) else { return nil }
+            let a = Int(span.replica)
+            let end = Int(span.seq) + Int(span.length)
+            if content[a].count < end { content[a].append(contentsOf: repeatElement(Self.absent, count: end - content[a].count)) }
+            for i in Int(span.seq)..<end {
+                guard content[a][i] == Self.absent, let scalar = iterator.next() else { return nil }
+                content[a][i] = scalar.value
+            }
+            func origin(_ c: PackedChar?) -> UInt64? {
+                guard let c else { return Self.none }
+                return c.replica < table.count ? Self.pack(c.replica, c.seq) : nil
+            }
+            guard let left = origin(span.left), let right = origin(span.right) else { return nil }
+            runs.append(Run(agent: span.replica, seq: span.seq, length: span.length, deleted: span.deleted, left: left, right: right))
+        }
+        guard iterator.next() == nil else { return nil }
+        for run in runs where !has(run.left) || !has(run.right) { return nil }
+        var start = 0
+        while start < runs.count {
+            let slice = Array(runs[start..<min(start + Self.maxRunsPerChunk / 2, runs.count)])
+            chunks.append(Self.chunk(slice))
+            start += slice.count
+        }
+        count = chunks.reduce(0) { $0 + $1.visible }
+        totalCount = chunks.reduce(0) { $0 + $1.total }
+    }
+}
