@@ -476,12 +476,13 @@ def phase_clock_skew(root, scale):
         if rc != 0:
             STATS.fail(f"{d.name} (good clock) poisoned: rc {rc}: {err[:300]}")
     for d in behind:
-        # Its ops are stamped in the past (harmless), but others' ops are in its future: it
-        # refuses to apply them, with a clear error, and nothing is applied.
+        # Others' ops are in its future, but the server bounded them by its own clock: it is
+        # this laptop's clock that is behind. It applies them, warns, stamps its own work after
+        # them and pushes it (issue 17, finding 7: being behind must not block a sync).
         rc, err = d.sync()
-        STATS.add("clock-skew refusals (behind)")
-        if rc != 65 or "future" not in err:
-            STATS.fail(f"{d.name} ({d.offset_ms:+} ms): expected exit 65 future_timestamp, got rc {rc}: {err[:300]}")
+        STATS.add("clock-behind syncs (warned, not refused)")
+        if rc != 0 or "clock is probably behind" not in err:
+            STATS.fail(f"{d.name} ({d.offset_ms:+} ms): expected exit 0 with a clock warning, got rc {rc}: {err[:300]}")
         else:
             log(f"  {d.name} {d.offset_ms // HOUR:+}h → exit {rc}: {err[:150]}")
     settle([good, good2])

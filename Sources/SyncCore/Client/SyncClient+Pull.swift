@@ -41,8 +41,10 @@ extension SyncClient {
             }
             let frames = response.status == 200 ? try Changeset.decodeAll(response.body) : []
             let epoch = response.header(SyncAPI.Header.epoch)
+            // The server bounded these ops by its own clock: ahead of ours means ours is behind,
+            // which must not stop the pull (nor, after it, the push of our own work).
             let merged = try store.merge(
-                frames.flatMap(\.ops),
+                frames.flatMap(\.ops), acceptingFuture: true,
                 updatingSyncState: stillOurs { state in
                     Failpoint.hit("client.pull.mid-apply")
                     state.cursor = next
@@ -52,6 +54,7 @@ extension SyncClient {
             if !frames.isEmpty { report.pages += 1 }
             report.opsReceived += merged.received
             report.opsApplied += merged.applied
+            report.clockBehindMillis = max(report.clockBehindMillis, merged.aheadOfClockMillis)
             report.bytesReceived += response.body.count
             let head = response.header(SyncAPI.Header.head).flatMap { Int($0) } ?? Int(next)
             progress?("pull", Int(next), head)

@@ -38,6 +38,9 @@ public struct PullReport: Sendable, Equatable, Codable {
     public var bytesReceived = 0
     public var cursor: Int64 = 0
     public var epochChanged = false
+    /// Ops came from the server stamped this far (ms) ahead of this laptop's clock, past the
+    /// store's skew bound: this laptop's clock is behind. They were applied; 0 when not.
+    public var clockBehindMillis: UInt64 = 0
 }
 
 /// Push and pull against an ArticleSync server (Protocol.md, "Sync server HTTP API").

@@ -9,23 +9,39 @@ public struct MergeReport: Sendable, Equatable {
     public var received = 0
     public var applied = 0
     public var duplicates: Int { received - applied }
+    /// How far (ms) the furthest op was stamped ahead of this laptop's clock, when that is past
+    /// ``Store/maxClockSkewMillis`` and the merge took it anyway (ops a sync server accepted);
+    /// 0 otherwise.
+    public var aheadOfClockMillis: UInt64 = 0
 }
 
 extension Store {
     /// Applies remote ops: idempotent (ops already held are ignored), order-independent (any
     /// order, duplication or batching gives the same state), in transactions of at most
     /// `batchSize` ops so a big merge never holds the writer for long. Ops stamped more than
-    /// ``maxClockSkewMillis`` beyond our clock are refused before anything is applied.
+    /// ``maxClockSkewMillis`` beyond our clock are refused before anything is applied — unless
+    /// `acceptingFuture`: ops a sync server accepted were bounded by the server's clock, so when
+    /// they are ahead of ours it is our clock that is behind. They are applied, our clock follows
+    /// them (our next ops are stamped after them, which the server accepts) and the report says
+    /// by how much (``MergeReport/aheadOfClockMillis``), so that being behind never blocks a pull
+    /// or our own push.
     ///
     /// `updatingSyncState` changes the ``SyncState`` inside the last batch's transaction (a pull
     /// advances its cursor atomically with the page it applied).
     @discardableResult
     public func merge(
-        _ ops: [Op], batchSize: Int = 5_000,
+        _ ops: [Op], batchSize: Int = 5_000, acceptingFuture: Bool = false,
         updatingSyncState: (@Sendable (inout SyncState) throws -> Void)? = nil
     ) throws -> MergeReport {
-        try checkClockSkew(ops)
         var report = MergeReport()
+        if acceptingFuture {
+            let clock = now()
+            if let furthest = ops.map(\.hlc.millis).max(), furthest > clock + maxClockSkewMillis {
+                report.aheadOfClockMillis = furthest - clock
+            }
+        } else {
+            try checkClockSkew(ops)
+        }
         report.received = ops.count
         let batches =
             ops.isEmpty

@@ -104,6 +104,7 @@ struct Pull: AsyncParsableCommand {
     func run() async throws {
         try await guarded {
             let report = try await withSyncLock(store, sync) { try await makeClient(store, sync).pull() }
+            warnIfClockBehind(report.clockBehindMillis)
             if output.json { return try printJSON(report) }
             print(
                 report.pages == 0
@@ -124,6 +125,11 @@ struct Sync: AsyncParsableCommand {
 
             Safe to interrupt and re-run: pulled pages are applied atomically with their cursor, and \
             pushed ops are kept until the server acknowledges them.
+
+            A laptop whose clock is behind still syncs: changes the server accepted are applied \
+            even when they are stamped ahead of this laptop's clock by more than the store's bound \
+            (10 minutes), this laptop's own changes are stamped after them, and a warning on \
+            standard error says to check the clock.
             """
     )
     @OptionGroup var store: StoreOptions
@@ -136,10 +142,21 @@ struct Sync: AsyncParsableCommand {
             let (first, pushed, second) = try await withSyncLock(store, sync) { try await client.sync() }
             struct Report: Encodable { let pull: PullReport; let push: PushReport; let pullAgain: PullReport; let conflicts: Int }
             let conflicts = try client.store.conflicts().count
+            warnIfClockBehind(max(first.clockBehindMillis, second.clockBehindMillis))
             if output.json { return try printJSON(Report(pull: first, push: pushed, pullAgain: second, conflicts: conflicts)) }
             print(
                 "pulled \(first.opsApplied + second.opsApplied) new ops, pushed \(pushed.opsSent); \(conflicts) conflict(s)\(conflicts > 0 ? " (see `synccli conflicts`)" : "")"
             )
         }
     }
+}
+
+/// Says on standard error (never in the JSON on standard output) that this laptop's clock is
+/// behind the changes the server sent.
+func warnIfClockBehind(_ millis: UInt64) {
+    guard millis > 0 else { return }
+    printError(
+        "warning: changes from the server are stamped up to \(millis / 1000) s ahead of this laptop's clock: "
+            + "this laptop's clock is probably behind (check its time sync). They were applied, and this laptop's "
+            + "changes are stamped after them.")
 }
