@@ -25,7 +25,7 @@ struct ChangesetFileTests {
         try a.run("highlight", id, "--quote", "مخيم المغازي").expect(0)
         try a.run("collection", "create", "Desk").expect(0)
         try a.run("collection", "add", "Desk", id).expect(0)
-        try b.run("edit", id, "--title", "B's title", "--enable-star").expect(0)
+        try b.run("edit", id, "--title", "B's title", "--star").expect(0)
         try b.run("tag", "remove", id, "one").expect(0)
         try b.run("note", "--article", id, "B's note").expect(0)
         let fileA = office.dir.path("a.ascs"), fileB = office.dir.path("b.ascs")

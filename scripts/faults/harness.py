@@ -263,7 +263,7 @@ class Device:
             if rc != 0:  # removing an absent tag is refused (no op): add it, so every call makes an op
                 self.must("tag", "add", target, tag)
         else:
-            self.must("edit", rng.choice(pool), "--enable-star" if rng.random() < 0.5 else "--disable-star")
+            self.must("edit", rng.choice(pool), "--star" if rng.random() < 0.5 else "--unstar")
         self.note_committed()
 
     def library_lines(self, n, label="bulk", body_words=60):

@@ -9,7 +9,7 @@ struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Edit an article's fields or reading state.",
         discussion:
-            "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Example: synccli edit 3f2a --title \"…\" --star"
+            "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Examples: synccli edit 3f2a --title \"…\" --star; synccli edit 3f2a --read"
     )
 
     @OptionGroup var article: ArticleArgument
@@ -21,8 +21,18 @@ struct Edit: AsyncParsableCommand {
     @Option var byline: String?
     @Option var published: String?
     @Option var lang: String?
-    @Flag(inversion: .prefixedEnableDisable, help: "Mark as read (--enable-read) or unread (--disable-read).") var read: Bool?
-    @Flag(inversion: .prefixedEnableDisable, help: "Star (--enable-star) or unstar (--disable-star).") var star: Bool?
+    @Flag var reading: Reading?
+    @Flag var starring: Starring?
+
+    enum Reading: String, EnumerableFlag {
+        case read, unread
+        static func help(for value: Reading) -> ArgumentHelp? { value == .read ? "Mark as read." : "Mark as unread." }
+    }
+
+    enum Starring: String, EnumerableFlag {
+        case star, unstar
+        static func help(for value: Starring) -> ArgumentHelp? { value == .star ? "Star the article." : "Remove its star." }
+    }
 
     func run() async throws {
         try await guarded {
@@ -41,12 +51,12 @@ struct Edit: AsyncParsableCommand {
             if let byline { changes.append((ArticleFields.byline, byline)) }
             if let published { changes.append((ArticleFields.publishedAt, published)) }
             if let lang { changes.append((ArticleFields.language, lang)) }
-            guard !changes.isEmpty || read != nil || star != nil else {
+            guard !changes.isEmpty || reading != nil || starring != nil else {
                 throw CLIFailure(Exit.usage, "nothing to edit: give --title, --summary, --body-file, … (see --help)")
             }
             if !changes.isEmpty { try s.editArticle(articleID, changes) }
-            if let read { try s.setFlag(ArticleFields.read, read, article: articleID) }
-            if let star { try s.setFlag(ArticleFields.starred, star, article: articleID) }
+            if let reading { try s.setFlag(ArticleFields.read, reading == .read, article: articleID) }
+            if let starring { try s.setFlag(ArticleFields.starred, starring == .star, article: articleID) }
             print("edited \(articleID)")
         }
     }
