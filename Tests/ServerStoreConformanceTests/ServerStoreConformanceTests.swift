@@ -117,6 +117,48 @@ struct ServerStoreConformanceTests {
     }
 
     @Test(arguments: Backends.all)
+    func `a revoked device's replica stays bound to it: no other device can push it`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            _ = try await world.push(replica, 1...2, as: world.devices[0])
+            #expect(try await store.revokeDevice(id: world.devices[0].id))
+            let owner = world.devices[0].id
+            #expect(try await world.push(replica, 3...4, as: world.devices[1]) == .refused(.replicaRevoked(owner: owner)))
+            #expect(try await world.push(replica, 1...2, as: world.devices[1]) == .refused(.replicaRevoked(owner: owner)))
+            let devices = try await store.devices()
+            #expect(devices.first { $0.id == owner }?.replica == replica.description)
+            #expect(devices.first { $0.id == world.devices[1].id }?.replica == nil)
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 1 && summary.replicas == [replica.description: 2])
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a device enrolled as another's replacement revokes it and takes its replica over`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            _ = try await world.push(replica, 1...2, as: world.devices[0])
+            let old = world.devices[0].id
+            let new = try await store.enrollDevice(
+                library: Self.library, name: "laptop again", readOnly: false, tokenHash: randomHex(32), replacing: old)
+            #expect(new.replica == replica.description && !new.isRevoked)
+            let devices = try await store.devices()
+            #expect(devices.first { $0.id == old }.map { $0.isRevoked && $0.replica == nil } == true)
+            #expect(try await world.push(replica, 3...4, as: new) == .stored(acked: 4, seq: 2, epoch: try await store.epoch(), opsStored: 2))
+            // Only the named device of the same library can be replaced.
+            try await store.createLibrary("archive")
+            for (library, id) in [("archive", world.devices[1].id), (Self.library, "dev_nobody")] {
+                await #expect {
+                    try await store.enrollDevice(library: library, name: "x", readOnly: false, tokenHash: randomHex(32), replacing: id)
+                } throws: { ($0 as? ServerStoreError)?.code == .notFound }
+            }
+            #expect(try await store.devices().count == devices.count)
+        }
+    }
+
+    @Test(arguments: Backends.all)
     func `concurrent pushers get a gap-free sequence and lose or duplicate nothing`(backend: any BackendUnderTest) async throws {
         try await backend.withFreshStore { store in
             let world = try await World(store, devices: 8)

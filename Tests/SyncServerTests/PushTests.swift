@@ -221,6 +221,28 @@ struct PushRefusalTests {
         }
     }
 
+    @Test func `a device pushing the replica of a revoked device is 403 replica_revoked and binds nothing`() async throws {
+        let f = try await Fixture.make()
+        try await expectRefused(.forbidden, "replica_revoked", fixture: f) { client, f in
+            _ = try await f.store.revokeDevice(id: f.writer.device.id)
+            let response = try await client.push(try frame(self.replica, 4...5), token: f.writer2.token)
+            #expect((response.json["reason"] as? String)?.contains("--replaces \(f.writer.device.id)") == true)
+            return response
+        }
+        let devices = try await f.store.devices()
+        #expect(devices.first { $0.id == f.writer2.device.id }?.replica == nil)
+        #expect(devices.first { $0.id == f.writer.device.id }?.replica == replica.description)
+    }
+
+    @Test func `a refused push binds nothing: after a 409 gap the device may still push another replica`() async throws {
+        let f = try await Fixture.make()
+        let other = ReplicaID.random()
+        try await f.app().test(.router) { client async throws in
+            #expect(try await client.push(try frame(other, 3...4), token: f.writer2.token).status == .conflict)
+            #expect(try await client.push(try frame(ReplicaID.random(), 1...1), token: f.writer2.token).status == .ok)
+        }
+    }
+
     @Test func `a wrong content type is 415`() async throws {
         try await expectRefused(.unsupportedMediaType, "unsupported_media_type") { client, f in
             try await client.push(try frame(self.replica, 4...5), token: f.writer.token, contentType: "application/json")

@@ -79,6 +79,7 @@ public enum SyncAPI {
         case forbidden = "forbidden"
         case readOnly = "read_only"
         case replicaMismatch = "replica_mismatch"
+        case replicaRevoked = "replica_revoked"
         case unsupportedMediaType = "unsupported_media_type"
         case tooLarge = "too_large"
         case badChangeset = "bad_changeset"
@@ -101,7 +102,7 @@ public enum SyncAPI {
         public var status: Int {
             switch self {
             case .unauthorized, .invalidToken: 401
-            case .forbidden, .readOnly, .replicaMismatch: 403
+            case .forbidden, .readOnly, .replicaMismatch, .replicaRevoked: 403
             case .unsupportedMediaType: 415
             case .tooLarge: 413
             case .badChangeset, .unsupportedVersion, .clockSkew: 422

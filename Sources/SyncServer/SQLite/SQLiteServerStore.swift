@@ -108,11 +108,15 @@ public final class SQLiteServerStore: ServerStore {
         let result = try await write { db -> PushResult in
             let device = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [request.deviceID])
                 .map(Self.device)
-            let owner = try String.fetchOne(
+            // Revoked devices included: a revoked device's replica stays bound to it. An active
+            // owner comes first, should an old database hold two bindings of one replica.
+            let owner = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT id FROM devices WHERE library = ? AND replica = ? AND id <> ? AND revoked_at IS NULL
-                    """, arguments: [request.library, replica, request.deviceID])
+                    SELECT id, revoked_at IS NOT NULL AS revoked FROM devices
+                    WHERE library = ? AND replica = ? AND id <> ? ORDER BY revoked, created_at LIMIT 1
+                    """, arguments: [request.library, replica, request.deviceID]
+            ).map { ReplicaOwner(deviceID: $0["id"], revoked: $0["revoked"]) }
             let acked =
                 try Int64.fetchOne(
                     db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?",
@@ -220,19 +224,34 @@ public final class SQLiteServerStore: ServerStore {
         try await read { db in try String.fetchAll(db, sql: "SELECT name FROM libraries ORDER BY name") }
     }
 
-    public func enrollDevice(library: String, name: String, readOnly: Bool, tokenHash: String) async throws -> Device {
+    public func enrollDevice(
+        library: String, name: String, readOnly: Bool, tokenHash: String, replacing: String?
+    ) async throws -> Device {
         try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM libraries WHERE name = ?", arguments: [library]) == true else {
                 throw ServerStoreError(.notFound, "no library named \(library): create it with `syncserver library create \(library)`")
             }
             let id = "dev_" + randomHex(6)
             let now = Self.now()
+            var replica: String?
+            if let replacing {
+                guard let old = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [replacing]).map(Self.device),
+                    old.library == library
+                else {
+                    throw ServerStoreError(
+                        .notFound, "no device with id \(replacing) in library \(library) (see `syncserver device list`)")
+                }
+                replica = old.replica
+                try db.execute(
+                    sql: "UPDATE devices SET replica = NULL, revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                    arguments: [now, replacing])
+            }
             try db.execute(
                 sql: """
-                    INSERT INTO devices (id, library, name, token_hash, read_only, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, library, name, tokenHash, readOnly, now])
+                    INSERT INTO devices (id, library, name, token_hash, read_only, replica, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, library, name, tokenHash, readOnly, replica, now])
             return Device(
-                id: id, library: library, name: name, readOnly: readOnly, replica: nil,
+                id: id, library: library, name: name, readOnly: readOnly, replica: replica,
                 createdAt: now, revokedAt: nil)
         }
     }

@@ -17,19 +17,30 @@ public struct PushRequest: Sendable {
     public var format: UInt8 { frame.count > 4 ? frame[4] : 0 }
 }
 
+/// Another device of the library bound to a replica: a binding outlives its device's
+/// revocation, so that no other device can take the replica over and push ops as it.
+public struct ReplicaOwner: Sendable, Equatable {
+    public let deviceID: String
+    public let revoked: Bool
+
+    public init(deviceID: String, revoked: Bool) {
+        self.deviceID = deviceID; self.revoked = revoked
+    }
+}
+
 /// What a backend reads, inside the push transaction, for the policy to decide on.
 public struct PushState: Sendable, Equatable {
     /// The pushing device as stored now (nil: it no longer exists).
     public let device: Device?
-    /// Another active device of the library already bound to the frame's replica, if any.
-    public let replicaOwner: String?
+    /// Another device of the library (active or revoked) already bound to the frame's replica.
+    public let replicaOwner: ReplicaOwner?
     /// The highest counter of the frame's replica the library holds (every op 1…acked).
     public let acked: Int64
     /// The library's head sequence number.
     public let head: Int64
     public let epoch: String
 
-    public init(device: Device?, replicaOwner: String?, acked: Int64, head: Int64, epoch: String) {
+    public init(device: Device?, replicaOwner: ReplicaOwner?, acked: Int64, head: Int64, epoch: String) {
         self.device = device; self.replicaOwner = replicaOwner; self.acked = acked; self.head = head; self.epoch = epoch
     }
 }
@@ -53,8 +64,11 @@ public enum PushRefusal: Sendable, Equatable {
     /// The device vanished or was revoked between authentication and the write.
     case deviceGone
     case readOnly
-    /// The device is bound to another replica, or the replica belongs to another device.
+    /// The device is bound to another replica, or the replica belongs to another active device.
     case replicaMismatch(String)
+    /// The replica belongs to a revoked device (`owner`): it is never pushed by another device
+    /// unless an administrator enrols a replacement for that device.
+    case replicaRevoked(owner: String)
     /// The frame starts after `acked + 1`.
     case gap(acked: Int64)
     /// The frame cannot be stored as asked.

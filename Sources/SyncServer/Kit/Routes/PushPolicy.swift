@@ -28,9 +28,11 @@ public enum PushPolicy {
             return .refuse(.replicaMismatch("this device pushes replica \(bound), not \(replica)"))
         }
         if device.replica == nil, let owner = state.replicaOwner {
+            if owner.revoked { return .refuse(.replicaRevoked(owner: owner.deviceID)) }
             return .refuse(
                 .replicaMismatch(
-                    "replica \(replica) belongs to device \(owner); revoke it first to move the replica to this device"))
+                    "replica \(replica) belongs to device \(owner.deviceID); to move it to this device, enrol this device with `syncserver device enroll --replaces \(owner.deviceID)`"
+                ))
         }
         let first = Int64(changeset.firstCounter), last = Int64(changeset.lastCounter)
         if last <= state.acked { return .replay }

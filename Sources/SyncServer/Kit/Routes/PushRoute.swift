@@ -94,6 +94,11 @@ struct PushRoute {
             APIError(.readOnly, "device \(device) is enrolled read-only for library \(library)")
         case .replicaMismatch(let reason):
             APIError(.replicaMismatch, reason)
+        case .replicaRevoked(let owner):
+            APIError(
+                .replicaRevoked,
+                "replica \(changeset?.replica.description ?? "?") belongs to device \(owner), which was revoked: no other device may push its ops. If this laptop was re-enrolled, the administrator enrols it with `syncserver device enroll --replaces \(owner)`, which moves the replica to the new device"
+            )
         case .malformed(let reason):
             APIError(.badChangeset, reason)
         case .gap(let acked):
