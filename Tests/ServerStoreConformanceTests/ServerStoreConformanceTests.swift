@@ -36,7 +36,10 @@ struct ServerStoreConformanceTests {
 
         /// Pushes counters `range` of `replica` as `device`, through the real push policy.
         func push(_ replica: ReplicaID, _ range: ClosedRange<UInt64>, as device: Device) async throws -> PushResult {
-            let bytes = try frame(replica, range)
+            try await push(try frame(replica, range), as: device)
+        }
+
+        func push(_ bytes: [UInt8], as device: Device) async throws -> PushResult {
             let request = PushRequest(library: library, deviceID: device.id, changeset: try Changeset.decode(bytes), frame: bytes)
             return try await store.push(request) { state in PushPolicy.decide(request, state) }
         }
@@ -46,12 +49,15 @@ struct ServerStoreConformanceTests {
         }
     }
 
-    static func frame(_ replica: ReplicaID, _ range: ClosedRange<UInt64>) throws -> [UInt8] {
+    static func frame(
+        _ replica: ReplicaID, _ range: ClosedRange<UInt64>, tag: (UInt64) -> String = { "tag-\($0)" },
+        millis: (UInt64) -> UInt64 = { 1_718_000_000_000 + $0 }
+    ) throws -> [UInt8] {
         try Changeset.encode(
             range.map { c in
                 Op(
-                    id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
-                    body: .setAdd(.article("a\(c % 5)"), set: "tags", element: "tag-\(c)"))
+                    id: OpID(replica: replica, counter: c), hlc: HLC(millis: millis(c)),
+                    body: .setAdd(.article("a\(c % 5)"), set: "tags", element: tag(c)))
             })
     }
 
@@ -83,6 +89,30 @@ struct ServerStoreConformanceTests {
             let second = try Changeset.decode(frames[1].bytes)
             #expect(second.firstCounter == 4 && second.lastCounter == 6)
             #expect(try await store.summary(library: Self.library)?.ops == 6)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `other ops under held ids are refused as equivocation and nothing of the push is stored`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            let device = world.devices[0]
+            _ = try await world.push(replica, 1...2, as: device)
+            _ = try await world.push(replica, 3...4, as: device)
+            let otherTag = try Self.frame(replica, 1...4) { $0 == 4 ? "forged" : "tag-\($0)" }
+            #expect(try await world.push(otherTag, as: device) == .refused(.equivocation(counter: 4)))
+            let otherStamp = try Self.frame(replica, 2...3, millis: { 1_718_000_000_000 + $0 + ($0 == 2 ? 1 : 0) })
+            #expect(try await world.push(otherStamp, as: device) == .refused(.equivocation(counter: 2)))
+            // An overlap that changes a held op stores none of its new ops either.
+            let overlap = try Self.frame(replica, 3...6) { $0 == 3 ? "forged" : "tag-\($0)" }
+            #expect(try await world.push(overlap, as: device) == .refused(.equivocation(counter: 3)))
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 2 && summary.ops == 4 && summary.replicas == [replica.description: 4])
+            // The same ops again are still a replay, and a faithful overlap is stored.
+            let epoch = try await store.epoch()
+            #expect(try await world.push(replica, 1...4, as: device) == .replay(acked: 4, head: 2, epoch: epoch))
+            #expect(try await world.push(replica, 2...6, as: device) == .stored(acked: 6, seq: 3, epoch: epoch, opsStored: 2))
         }
     }
 

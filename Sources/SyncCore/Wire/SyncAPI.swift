@@ -85,6 +85,8 @@ public enum SyncAPI {
         case badChangeset = "bad_changeset"
         case unsupportedVersion = "unsupported_version"
         case clockSkew = "clock_skew"
+        case hlcBackwards = "hlc_backwards"
+        case equivocation = "equivocation"
         case gap = "gap"
         case badCursor = "bad_cursor"
         case badLimit = "bad_limit"
@@ -105,8 +107,8 @@ public enum SyncAPI {
             case .forbidden, .readOnly, .replicaMismatch, .replicaRevoked: 403
             case .unsupportedMediaType: 415
             case .tooLarge: 413
-            case .badChangeset, .unsupportedVersion, .clockSkew: 422
-            case .gap, .cursorAhead: 409
+            case .badChangeset, .unsupportedVersion, .clockSkew, .hlcBackwards: 422
+            case .gap, .cursorAhead, .equivocation: 409
             case .clientTooOld: 406
             case .badCursor, .badLimit, .badRequest: 400
             case .rateLimited: 429

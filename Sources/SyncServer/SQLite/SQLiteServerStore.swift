@@ -123,7 +123,8 @@ public final class SQLiteServerStore: ServerStore {
                     arguments: [request.library, replica]) ?? 0
             let head = try Int64.fetchOne(db, sql: "SELECT head FROM libraries WHERE name = ?", arguments: [request.library]) ?? 0
             let epoch = try Self.epoch(db)
-            switch decide(PushState(device: device, replicaOwner: owner, acked: acked, head: head, epoch: epoch)) {
+            let held = try Self.held(db, library: request.library, replica: replica, request.changeset, acked: acked)
+            switch decide(PushState(device: device, replicaOwner: owner, acked: acked, head: head, epoch: epoch, held: held)) {
             case .refuse(let refusal):
                 return .refused(refusal)
             case .replay:
@@ -157,6 +158,25 @@ public final class SQLiteServerStore: ServerStore {
         }
         if case .stored = result { Failpoint.hit("server.push.after-commit") }
         return result
+    }
+
+    /// ``PushState/held``: the stored ops of `replica` with counters in the frame's range up to
+    /// `acked` (a replay or an overlap; none otherwise), through the `changesets_replica` index.
+    static func held(_ db: Database, library: String, replica: String, _ changeset: Changeset, acked: Int64) throws -> [Op] {
+        let first = Int64(changeset.firstCounter), last = min(Int64(changeset.lastCounter), acked)
+        guard first <= last else { return [] }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT first, last, bytes FROM changesets
+                WHERE library = ? AND replica = ? AND last >= ? AND first <= ? ORDER BY last
+                """, arguments: [library, replica, first, last])
+        var held: [Op] = []
+        while let row = try rows.next() {
+            let bytes: Data = row["bytes"]
+            held += try PushState.heldOps(stored: [UInt8](bytes), first: row["first"], last: row["last"], within: first...last)
+        }
+        return held
     }
 
     public func changes(library: String, since: Int64, limit: Int, maxBytes: Int, excluding: String?) async throws -> ChangesPage {

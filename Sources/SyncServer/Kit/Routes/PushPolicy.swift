@@ -1,9 +1,10 @@
 public import ServerStorage
-import SyncModel
+public import SyncModel
 import SyncWire
 
 /// Who may push what, in one place: library scope, read-only devices, the replica a device is
-/// bound to, and what to do with a frame that overlaps what the server holds. Pure: the storage
+/// bound to, and what to do with a frame that overlaps what the server holds (the same ops: a
+/// replay; other ops under held ids: equivocation). Pure: the storage
 /// backend calls ``decide(_:_:)`` inside its push transaction with the state it just read, and
 /// does exactly what it returns.
 ///
@@ -15,6 +16,21 @@ public enum PushPolicy {
     /// refused without reading its 32 MiB.
     public static func mayPush(_ device: Device) -> PushRefusal? {
         device.readOnly ? .readOnly : nil
+    }
+
+    /// The first counter whose op in `ops` (one frame: one replica, contiguous counters) is not
+    /// the op the library holds for it (`held`), or nil. Two ops are the same when their ids,
+    /// stamps and bodies in the op log's encoding are: whatever format carried them, a replay
+    /// of a stored op matches it, and an op with other content under a stored id does not.
+    public static func equivocation(_ ops: [Op], held: [Op]) -> Int64? {
+        guard let first = ops.first?.id.counter else { return nil }
+        for op in held where op.id.counter >= first && op.id.counter - first < UInt64(ops.count) {
+            let pushed = ops[Int(op.id.counter - first)]
+            if pushed.id != op.id || pushed.hlc != op.hlc || OpCodec.encodeBody(pushed) != OpCodec.encodeBody(op) {
+                return Int64(op.id.counter)
+            }
+        }
+        return nil
     }
 
     public static func decide(_ request: PushRequest, _ state: PushState) -> PushDecision {
@@ -35,6 +51,7 @@ public enum PushPolicy {
                 ))
         }
         let first = Int64(changeset.firstCounter), last = Int64(changeset.lastCounter)
+        if let counter = equivocation(changeset.ops, held: state.held) { return .refuse(.equivocation(counter: counter)) }
         if last <= state.acked { return .replay }
         if first > state.acked + 1 { return .refuse(.gap(acked: state.acked)) }
         let bind = device.replica == nil

@@ -101,6 +101,11 @@ struct PushRoute {
             )
         case .malformed(let reason):
             APIError(.badChangeset, reason)
+        case .equivocation(let counter):
+            APIError(
+                .equivocation,
+                "op \(changeset?.replica.description ?? "?"):\(counter) differs from the op the server holds under that id (other content or stamp): a replica never rewrites an op, so two stores share this replica id (a copied store?) or this store's op log was altered. Nothing from this push was stored"
+            )
         case .gap(let acked):
             APIError(
                 .gap,
