@@ -98,6 +98,7 @@ public enum SyncAPI {
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case badRequest = "bad_request"
+        case incompleteBody = "incomplete_body"
         case insufficientStorage = "insufficient_storage"
         case internalError = "internal"
 
@@ -110,7 +111,7 @@ public enum SyncAPI {
             case .badChangeset, .unsupportedVersion, .clockSkew, .hlcBackwards: 422
             case .gap, .cursorAhead, .equivocation: 409
             case .clientTooOld: 406
-            case .badCursor, .badLimit, .badRequest: 400
+            case .badCursor, .badLimit, .badRequest, .incompleteBody: 400
             case .rateLimited: 429
             case .overloaded, .notReady: 503
             case .notFound: 404

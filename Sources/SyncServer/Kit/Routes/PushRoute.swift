@@ -45,6 +45,14 @@ struct PushRoute {
             body = try await request.body.collect(upTo: config.maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.tooLarge, "body exceeds the limit of \(config.maxBodyBytes) bytes")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // NIO's parser ends the body with an error when the connection closes before the
+            // declared length, or the chunked encoding is broken: the client's doing, not ours.
+            throw APIError(
+                .incompleteBody,
+                "the request body ended before its declared length (the connection closed mid-body) or is malformed; nothing was stored")
         }
         let bytes = [UInt8](buffer: body)
         metrics.bytesIn.increment(by: Int64(bytes.count))
