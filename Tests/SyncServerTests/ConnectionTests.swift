@@ -97,17 +97,27 @@ struct ConnectionTests {
         #expect(try await f.state(replica) == (0, 0))
     }
 
-    /// What Protocol.md ("Conventions") says of requests NIO cannot parse: Hummingbird answers
-    /// them itself, before any route or middleware, with an empty 400 and closes the connection.
-    @Test func `a request NIO cannot parse gets Hummingbird's empty 400 and a closed connection`() async throws {
+    /// Hummingbird answers a request NIO cannot parse itself, with an empty 400, before any
+    /// route or middleware; `ParseErrorResponder` makes it our JSON error.
+    @Test(arguments: [
+        "GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n",  // a header line without a colon
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "a", count: 90_000))\r\n\r\n",
+        "\u{1}\u{2}\u{3} nonsense\r\n\r\n",
+    ])
+    func `a request NIO cannot parse gets a JSON 400 bad_request and a closed connection`(request: String) async throws {
         let f = try await Fixture.make()
-        _ = try await serve(f) { port, _ in
-            let reply = try await offPool { try HTTP.raw(port: port, Array("GET /healthz HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n".utf8)) }
+        let sink = try await serve(f) { port, _ in
+            let reply = try await offPool { try HTTP.raw(port: port, Array(request.utf8)) }
             #expect(reply.status == 400)
-            #expect(reply.body.isEmpty)
+            #expect(reply.headers["content-type"] == "application/json")
             #expect(reply.headers["connection"] == "close")
+            #expect(reply.headers["x-request-id"]?.isEmpty == false)
+            let body = try reply.object()
+            #expect(body["error"] as? String == "bad_request" && (body["reason"] as? String)?.isEmpty == false)
             // The server is unaffected.
             #expect(try await offPool { try HTTP.request(port: port, "GET", "/healthz") }.status == 200)
         }
+        #expect(sink.all.contains { $0.level == .info && $0.metadata["error"] == "bad_request" && $0.metadata["status"] == "400" })
+        #expect(!sink.all.contains { $0.level >= .warning })
     }
 }
