@@ -105,6 +105,13 @@ public final class SQLiteServerStore: ServerStore {
 
     public func push(_ request: PushRequest, decide: @Sendable (PushState) -> PushDecision) async throws -> PushResult {
         let replica = request.changeset.replica.description
+        // The stored ops a replay or an overlap must match, decoded before the write transaction
+        // so that a big replay does not hold the single writer: stored frames never change, and
+        // the write transaction reads only what was acked in between.
+        let early = try await read { db in
+            let acked = try Self.acked(db, library: request.library, replica: replica)
+            return (acked, try Self.held(db, library: request.library, replica: replica, request.changeset, after: 0, upTo: acked))
+        }
         let result = try await write { db -> PushResult in
             let device = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [request.deviceID])
                 .map(Self.device)
@@ -117,13 +124,13 @@ public final class SQLiteServerStore: ServerStore {
                     WHERE library = ? AND replica = ? AND id <> ? ORDER BY revoked, created_at LIMIT 1
                     """, arguments: [request.library, replica, request.deviceID]
             ).map { ReplicaOwner(deviceID: $0["id"], revoked: $0["revoked"]) }
-            let acked =
-                try Int64.fetchOne(
-                    db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?",
-                    arguments: [request.library, replica]) ?? 0
+            let acked = try Self.acked(db, library: request.library, replica: replica)
             let head = try Int64.fetchOne(db, sql: "SELECT head FROM libraries WHERE name = ?", arguments: [request.library]) ?? 0
             let epoch = try Self.epoch(db)
-            let held = try Self.held(db, library: request.library, replica: replica, request.changeset, acked: acked)
+            // (acked never decreases while the server runs; a restore is made with it stopped.)
+            let held =
+                try (acked >= early.0 ? early.1 : early.1.filter { Int64($0.id.counter) <= acked })
+                + Self.held(db, library: request.library, replica: replica, request.changeset, after: early.0, upTo: acked)
             switch decide(PushState(device: device, replicaOwner: owner, acked: acked, head: head, epoch: epoch, held: held)) {
             case .refuse(let refusal):
                 return .refused(refusal)
@@ -160,10 +167,16 @@ public final class SQLiteServerStore: ServerStore {
         return result
     }
 
-    /// ``PushState/held``: the stored ops of `replica` with counters in the frame's range up to
-    /// `acked` (a replay or an overlap; none otherwise), through the `changesets_replica` index.
-    static func held(_ db: Database, library: String, replica: String, _ changeset: Changeset, acked: Int64) throws -> [Op] {
-        let first = Int64(changeset.firstCounter), last = min(Int64(changeset.lastCounter), acked)
+    static func acked(_ db: Database, library: String, replica: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?", arguments: [library, replica]) ?? 0
+    }
+
+    /// For ``PushState/held``: the stored ops of `replica` with counters in the frame's range,
+    /// after `after` and up to `upTo` (acked), through the `changesets_replica` index.
+    static func held(
+        _ db: Database, library: String, replica: String, _ changeset: Changeset, after: Int64, upTo acked: Int64
+    ) throws -> [Op] {
+        let first = max(Int64(changeset.firstCounter), after + 1), last = min(Int64(changeset.lastCounter), acked)
         guard first <= last else { return [] }
         let rows = try Row.fetchCursor(
             db,

@@ -26,9 +26,10 @@ public enum PushPolicy {
         guard let first = ops.first?.id.counter else { return nil }
         for op in held where op.id.counter >= first && op.id.counter - first < UInt64(ops.count) {
             let pushed = ops[Int(op.id.counter - first)]
-            if pushed.id != op.id || pushed.hlc != op.hlc || OpCodec.encodeBody(pushed) != OpCodec.encodeBody(op) {
-                return Int64(op.id.counter)
-            }
+            guard pushed.id == op.id, pushed.hlc == op.hlc else { return Int64(op.id.counter) }
+            // Fast path: the same bytes as stored (a store re-sends the bodies it keeps).
+            if let a = pushed.encodedBody, let b = op.encodedBody, a == b { continue }
+            if OpCodec.encodeBody(pushed) != OpCodec.encodeBody(op) { return Int64(op.id.counter) }
         }
         return nil
     }
