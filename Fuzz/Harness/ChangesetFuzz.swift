@@ -11,7 +11,7 @@
 //         wave-1 op bodies; clear: format 2, the op envelope).
 // Invariants (a violation is a crash): whatever decodes re-encodes and decodes to the same ops;
 // a frame the push validation accepts also decodes with decodeAll to exactly that frame and
-// has no op past the clock bound; refusals use only the documented codes.
+// has no op past the clock bound and no stamp going back; refusals use only the documented codes.
 import Crypto
 import Foundation
 import SyncModel
@@ -21,7 +21,7 @@ import SyncModel
 let limits = ChangesetLimits(maxCompressedBytes: 1 << 20, maxUncompressedBytes: 8 << 20, maxInflateRatio: 1032, maxOps: 100_000)
 let now: UInt64 = 1_800_000_000_000
 let fuzzReplica = ReplicaID(bytes: Array(0..<16))!
-let documented: Set<String> = ["too_large", "bad_changeset", "unsupported_version", "clock_skew"]
+let documented: Set<String> = ["too_large", "bad_changeset", "unsupported_version", "clock_skew", "hlc_backwards"]
 
 let shaSelfTest: Void = {
     let digest = Array(SHA256.hash(data: Array("abc".utf8))).hexString
@@ -71,6 +71,7 @@ public func fuzzChangeset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let all = try? Changeset.decodeAll(bytes, limits: limits) else { preconditionFailure("push accepted what decodeAll refuses") }
         precondition(all.count == 1 && all[0] == changeset, "push accepted something other than one frame")
         precondition(changeset.ops.allSatisfy { $0.hlc.millis <= now + 300_000 }, "push accepted an op past the clock bound")
+        precondition(zip(changeset.ops, changeset.ops.dropFirst()).allSatisfy { $0.hlc <= $1.hlc }, "push accepted a clock going back")
         precondition(changeset.lastCounter <= UInt64(Int64.max))
     case .failure(let refusal):
         precondition(documented.contains(refusal.code), "undocumented refusal code \(refusal.code)")

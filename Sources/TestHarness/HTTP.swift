@@ -6,7 +6,7 @@ import Glibc
 
 // MARK: - A minimal HTTP/1.1 client (loopback only)
 
-public struct HTTPReply: CustomStringConvertible {
+public struct HTTPReply: CustomStringConvertible, Sendable {
     public let status: Int
     public let headers: [String: String]  // lowercased names
     public let body: [UInt8]
@@ -26,30 +26,18 @@ public enum HTTP {
         port: Int, _ method: String, _ path: String, headers: [String: String] = [:],
         body: [UInt8] = [], timeout: TimeInterval = 30
     ) throws -> HTTPReply {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ProcessError.failed("socket: \(errno)") }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw ProcessError.failed("connect to 127.0.0.1:\(port): errno \(errno)") }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         head += "\r\n"
-        let out = Array(head.utf8) + body
-        var sent = 0
-        while sent < out.count {
-            let n = out[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw ProcessError.failed("send: errno \(errno)") }
-            sent += n
-        }
+        return try raw(port: port, Array(head.utf8) + body, timeout: timeout)
+    }
+
+    /// `bytes` exactly as given (a request line, headers, a body: well-formed or not) on a fresh
+    /// connection; the reply is read until the server closes the connection.
+    public static func raw(port: Int, _ bytes: [UInt8], timeout: TimeInterval = 30) throws -> HTTPReply {
+        let fd = try connected(port: port, timeout: timeout)
+        defer { close(fd) }
+        try send(fd, bytes)
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -59,6 +47,43 @@ public enum HTTP {
             data.append(contentsOf: buffer[0..<n])
         }
         return try parse(data)
+    }
+
+    /// `bytes` on a fresh connection, which is then closed at once without reading anything: a
+    /// client that goes away in the middle of its request.
+    public static func sendAndClose(port: Int, _ bytes: [UInt8]) throws {
+        let fd = try connected(port: port, timeout: 30)
+        defer { close(fd) }
+        try send(fd, bytes)
+    }
+
+    static func connected(port: Int, timeout: TimeInterval) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ProcessError.failed("socket: \(errno)") }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 else {
+            close(fd)
+            throw ProcessError.failed("connect to 127.0.0.1:\(port): errno \(errno)")
+        }
+        return fd
+    }
+
+    static func send(_ fd: Int32, _ out: [UInt8]) throws {
+        var sent = 0
+        while sent < out.count {
+            let n = out[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw ProcessError.failed("send: errno \(errno)") }
+            sent += n
+        }
     }
 
     public static func parse(_ data: [UInt8]) throws -> HTTPReply {

@@ -72,6 +72,32 @@ struct ServerE2ETests {
         #expect(server.output().contains("invalid_token"), "the refusal is logged with its code")
     }
 
+    @Test func `a re-enrolled laptop pushes its replica only once enrolled with --replaces; a plain new token is 77 replica_revoked`() throws {
+        let office = try Office(.server)
+        let server = try #require(office.server)
+        let a = office.a
+        let id = try office.sharedSeed()
+        let old = office.devices[0]
+        try server.revoke(old)
+        let plain = try server.enroll("A, new token")
+        try a.run("remote", "set", server.url, "--library", server.library, "--token", plain.token).expect(0)
+        try a.run("edit", id, "--title", "بعد التسجيل من جديد").expect(0)
+        let refused = try a.run("push", "--attempts", "1")
+        #expect(refused.status == 77 && refused.stderr.contains("replica_revoked"), "\(refused)")
+
+        let again = try server.admin(
+            "device", "enroll", "--library", server.library, "--name", "A again", "--replaces", old.id, "--data", server.data, "--json")
+        #expect(again.status == 0, "\(again)")
+        let enrolled = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        let token = try #require(enrolled["token"] as? String)
+        #expect(enrolled["replaced"] as? String == old.id)
+        try a.run("remote", "set", server.url, "--library", server.library, "--token", token).expect(0)
+        try a.run("sync").expect(0)
+        #expect(try a.status()["pending"] as? Int == 0)
+        try office.b.run("sync").expect(0)
+        #expect(try Self.title(office.b, id) == "بعد التسجيل من جديد")
+    }
+
     @Test func `a read-only device may pull but its push is refused (77) and writes nothing`() throws {
         let office = try Office(.server)
         let server = try #require(office.server)

@@ -36,7 +36,10 @@ struct ServerStoreConformanceTests {
 
         /// Pushes counters `range` of `replica` as `device`, through the real push policy.
         func push(_ replica: ReplicaID, _ range: ClosedRange<UInt64>, as device: Device) async throws -> PushResult {
-            let bytes = try frame(replica, range)
+            try await push(try frame(replica, range), as: device)
+        }
+
+        func push(_ bytes: [UInt8], as device: Device) async throws -> PushResult {
             let request = PushRequest(library: library, deviceID: device.id, changeset: try Changeset.decode(bytes), frame: bytes)
             return try await store.push(request) { state in PushPolicy.decide(request, state) }
         }
@@ -46,12 +49,15 @@ struct ServerStoreConformanceTests {
         }
     }
 
-    static func frame(_ replica: ReplicaID, _ range: ClosedRange<UInt64>) throws -> [UInt8] {
+    static func frame(
+        _ replica: ReplicaID, _ range: ClosedRange<UInt64>, tag: (UInt64) -> String = { "tag-\($0)" },
+        millis: (UInt64) -> UInt64 = { 1_718_000_000_000 + $0 }
+    ) throws -> [UInt8] {
         try Changeset.encode(
             range.map { c in
                 Op(
-                    id: OpID(replica: replica, counter: c), hlc: HLC(millis: 1_718_000_000_000 + c),
-                    body: .setAdd(.article("a\(c % 5)"), set: "tags", element: "tag-\(c)"))
+                    id: OpID(replica: replica, counter: c), hlc: HLC(millis: millis(c)),
+                    body: .setAdd(.article("a\(c % 5)"), set: "tags", element: tag(c)))
             })
     }
 
@@ -87,6 +93,30 @@ struct ServerStoreConformanceTests {
     }
 
     @Test(arguments: Backends.all)
+    func `other ops under held ids are refused as equivocation and nothing of the push is stored`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            let device = world.devices[0]
+            _ = try await world.push(replica, 1...2, as: device)
+            _ = try await world.push(replica, 3...4, as: device)
+            let otherTag = try Self.frame(replica, 1...4) { $0 == 4 ? "forged" : "tag-\($0)" }
+            #expect(try await world.push(otherTag, as: device) == .refused(.equivocation(counter: 4)))
+            let otherStamp = try Self.frame(replica, 2...3, millis: { 1_718_000_000_000 + $0 + ($0 == 2 ? 1 : 0) })
+            #expect(try await world.push(otherStamp, as: device) == .refused(.equivocation(counter: 2)))
+            // An overlap that changes a held op stores none of its new ops either.
+            let overlap = try Self.frame(replica, 3...6) { $0 == 3 ? "forged" : "tag-\($0)" }
+            #expect(try await world.push(overlap, as: device) == .refused(.equivocation(counter: 3)))
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 2 && summary.ops == 4 && summary.replicas == [replica.description: 4])
+            // The same ops again are still a replay, and a faithful overlap is stored.
+            let epoch = try await store.epoch()
+            #expect(try await world.push(replica, 1...4, as: device) == .replay(acked: 4, head: 2, epoch: epoch))
+            #expect(try await world.push(replica, 2...6, as: device) == .stored(acked: 6, seq: 3, epoch: epoch, opsStored: 2))
+        }
+    }
+
+    @Test(arguments: Backends.all)
     func `a refused push writes nothing, not even the replica binding`(backend: any BackendUnderTest) async throws {
         try await backend.withFreshStore { store in
             let world = try await World(store)
@@ -113,6 +143,48 @@ struct ServerStoreConformanceTests {
                 Issue.record("a second device took a bound replica"); return
             }
             #expect(try await store.summary(library: Self.library)?.head == 1)
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a revoked device's replica stays bound to it: no other device can push it`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            _ = try await world.push(replica, 1...2, as: world.devices[0])
+            #expect(try await store.revokeDevice(id: world.devices[0].id))
+            let owner = world.devices[0].id
+            #expect(try await world.push(replica, 3...4, as: world.devices[1]) == .refused(.replicaRevoked(owner: owner)))
+            #expect(try await world.push(replica, 1...2, as: world.devices[1]) == .refused(.replicaRevoked(owner: owner)))
+            let devices = try await store.devices()
+            #expect(devices.first { $0.id == owner }?.replica == replica.description)
+            #expect(devices.first { $0.id == world.devices[1].id }?.replica == nil)
+            let summary = try #require(try await store.summary(library: Self.library))
+            #expect(summary.head == 1 && summary.replicas == [replica.description: 2])
+        }
+    }
+
+    @Test(arguments: Backends.all)
+    func `a device enrolled as another's replacement revokes it and takes its replica over`(backend: any BackendUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let world = try await World(store)
+            let replica = ReplicaID.random()
+            _ = try await world.push(replica, 1...2, as: world.devices[0])
+            let old = world.devices[0].id
+            let new = try await store.enrollDevice(
+                library: Self.library, name: "laptop again", readOnly: false, tokenHash: randomHex(32), replacing: old)
+            #expect(new.replica == replica.description && !new.isRevoked)
+            let devices = try await store.devices()
+            #expect(devices.first { $0.id == old }.map { $0.isRevoked && $0.replica == nil } == true)
+            #expect(try await world.push(replica, 3...4, as: new) == .stored(acked: 4, seq: 2, epoch: try await store.epoch(), opsStored: 2))
+            // Only the named device of the same library can be replaced.
+            try await store.createLibrary("archive")
+            for (library, id) in [("archive", world.devices[1].id), (Self.library, "dev_nobody")] {
+                await #expect {
+                    try await store.enrollDevice(library: library, name: "x", readOnly: false, tokenHash: randomHex(32), replacing: id)
+                } throws: { ($0 as? ServerStoreError)?.code == .notFound }
+            }
+            #expect(try await store.devices().count == devices.count)
         }
     }
 

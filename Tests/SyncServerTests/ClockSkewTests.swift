@@ -79,6 +79,19 @@ struct ClockSkewTests {
         #expect(PushValidation.clockSkew(ops, nowMillis: .max - 5, maxClockSkewMillis: 60_000) == nil)
     }
 
+    @Test func `the pure validation refuses the first op stamped before the one before it, and allows equal stamps`() throws {
+        let stamps: [UInt64] = [1000, 1000, 2000, 1500, 900]
+        let ops = stamps.enumerated().map { i, millis in
+            Op(
+                id: OpID(replica: replica, counter: UInt64(i + 1)), hlc: HLC(millis: millis),
+                body: .setAdd(.article("a1"), set: "tags", element: "t"))
+        }
+        let refusal = try #require(PushValidation.clockOrder(ops))
+        #expect(refusal.code == "hlc_backwards" && refusal.reason.contains(":4 is stamped"))
+        #expect(PushValidation.clockOrder(Array(ops.prefix(3))) == nil)
+        #expect(PushValidation.clockOrder([]) == nil)
+    }
+
     @Test func `a full disk is 507 insufficient_storage, not 500, and stores nothing`() async throws {
         let f = try await Fixture.make()
         try await f.store.fillDisk()

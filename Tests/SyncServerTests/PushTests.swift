@@ -73,8 +73,10 @@ struct PushTests {
     @Test func `an overlapping push from a wave-1 laptop is stored in format 1, so wave-1 readers can still read it`() async throws {
         let f = try await Fixture.make()
         try await f.app().test(.router) { client async throws in
-            #expect(try await client.push(try frame(replica, 1...1), token: f.writer.token).status == .ok)
-            // PullTests.formatOneFrame: the same replica's counters 1…2, in format 1.
+            // PullTests.formatOneFrame: the same replica's counters 1…2, in format 1; its op 1 was
+            // pushed before in format 2 (a replay must be of the same ops: equivocation otherwise).
+            let first = try Changeset.decode(PullTests.formatOneFrame).ops[0]
+            #expect(try await client.push(try Changeset.encode([first]), token: f.writer.token).status == .ok)
             let overlap = try await client.push(PullTests.formatOneFrame, token: f.writer.token)
             #expect(overlap.status == .ok && overlap.json["acked"] as? Int == 2)
             let old = "application/vnd.articlesync.changeset, application/json"
@@ -221,6 +223,28 @@ struct PushRefusalTests {
         }
     }
 
+    @Test func `a device pushing the replica of a revoked device is 403 replica_revoked and binds nothing`() async throws {
+        let f = try await Fixture.make()
+        try await expectRefused(.forbidden, "replica_revoked", fixture: f) { client, f in
+            _ = try await f.store.revokeDevice(id: f.writer.device.id)
+            let response = try await client.push(try frame(self.replica, 4...5), token: f.writer2.token)
+            #expect((response.json["reason"] as? String)?.contains("--replaces \(f.writer.device.id)") == true)
+            return response
+        }
+        let devices = try await f.store.devices()
+        #expect(devices.first { $0.id == f.writer2.device.id }?.replica == nil)
+        #expect(devices.first { $0.id == f.writer.device.id }?.replica == replica.description)
+    }
+
+    @Test func `a refused push binds nothing: after a 409 gap the device may still push another replica`() async throws {
+        let f = try await Fixture.make()
+        let other = ReplicaID.random()
+        try await f.app().test(.router) { client async throws in
+            #expect(try await client.push(try frame(other, 3...4), token: f.writer2.token).status == .conflict)
+            #expect(try await client.push(try frame(ReplicaID.random(), 1...1), token: f.writer2.token).status == .ok)
+        }
+    }
+
     @Test func `a wrong content type is 415`() async throws {
         try await expectRefused(.unsupportedMediaType, "unsupported_media_type") { client, f in
             try await client.push(try frame(self.replica, 4...5), token: f.writer.token, contentType: "application/json")
@@ -306,6 +330,28 @@ struct PushRefusalTests {
         }
         try await expectRefused(.unprocessableContent, "bad_changeset") { client, f in
             try await client.push(Array("{\"ops\": []}".utf8), token: f.writer.token)
+        }
+    }
+
+    @Test func `a held counter pushed again with another body is 409 equivocation`() async throws {
+        try await expectRefused(.conflict, "equivocation") { client, f in
+            let forged = ops(self.replica, 2...5).map { op in
+                op.id.counter == 3 ? Op(id: op.id, hlc: op.hlc, body: .setAdd(.article("a3"), set: "tags", element: "forged")) : op
+            }
+            let response = try await client.push(try Changeset.encode(forged), token: f.writer.token)
+            #expect((response.json["reason"] as? String)?.contains("\(self.replica):3 differs") == true)
+            return response
+        }
+    }
+
+    @Test func `a frame whose stamps go backwards is 422 hlc_backwards`() async throws {
+        try await expectRefused(.unprocessableContent, "hlc_backwards") { client, f in
+            let backwards = ops(self.replica, 4...6).map { op in
+                op.id.counter == 5 ? Op(id: op.id, hlc: HLC(millis: 1_718_000_000_000), body: op.body) : op
+            }
+            let response = try await client.push(try Changeset.encode(backwards), token: f.writer.token)
+            #expect((response.json["reason"] as? String)?.contains("\(self.replica):5 is stamped") == true)
+            return response
         }
     }
 

@@ -3,8 +3,9 @@ public import SyncModel
 /// The push route's checks on the body itself, as one pure function (no I/O, no HTTP types) so
 /// that the fuzzer (`Fuzz/`) can drive exactly what the server runs on untrusted bytes: the
 /// frame is verified completely (limits from the header, inflate, length, SHA-256, every op,
-/// nothing after it), its counters must fit the server's integers, and no op may be stamped
-/// further than `maxClockSkewMillis` past the server's clock.
+/// nothing after it), its counters must fit the server's integers, no op may be stamped
+/// further than `maxClockSkewMillis` past the server's clock, and the ops' stamps never go
+/// backwards within the frame (a replica's clock never does).
 ///
 /// ```swift
 /// switch PushValidation.validate(bytes, limits: config.changesetLimits, nowMillis: now, maxClockSkewMillis: 300_000) {
@@ -14,7 +15,7 @@ public import SyncModel
 /// ```
 public enum PushValidation {
     /// A refusal: `code` is the wire error code (`too_large`, `bad_changeset`,
-    /// `unsupported_version`, `clock_skew`), `reason` the human sentence.
+    /// `unsupported_version`, `clock_skew`, `hlc_backwards`), `reason` the human sentence.
     public struct Refusal: Error, Equatable, Sendable {
         public let code: String
         public let reason: String
@@ -41,7 +42,28 @@ public enum PushValidation {
         if let refusal = clockSkew(changeset.ops, nowMillis: nowMillis, maxClockSkewMillis: maxClockSkewMillis) {
             return .failure(refusal)
         }
+        if let refusal = clockOrder(changeset.ops) { return .failure(refusal) }
         return .success(changeset)
+    }
+
+    /// The first op stamped earlier than the op before it (same replica, next counter), as an
+    /// `hlc_backwards` refusal; nil when the stamps never decrease. A replica's clock never goes
+    /// back (Protocol.md, "Identity and order"), so such a frame was not written by a correct
+    /// store, and storing it would give later readers ops whose stamp order contradicts their
+    /// counter order.
+    public static func clockOrder(_ ops: [Op]) -> Refusal? {
+        guard ops.count > 1 else { return nil }
+        for i in 1..<ops.count where ops[i].hlc < ops[i - 1].hlc {
+            let (op, previous) = (ops[i], ops[i - 1])
+            return Refusal(
+                code: "hlc_backwards",
+                reason: """
+                    op \(op.id.replica.description):\(op.id.counter) is stamped \(op.hlc.raw), before op \(previous.id.counter) \
+                    (\(previous.hlc.raw)): a replica's clock never goes backwards, so this frame was not written by a correct \
+                    store. Nothing was stored
+                    """)
+        }
+        return nil
     }
 
     /// The first op stamped more than `maxClockSkewMillis` after `nowMillis`, as a `clock_skew`

@@ -79,11 +79,14 @@ public enum SyncAPI {
         case forbidden = "forbidden"
         case readOnly = "read_only"
         case replicaMismatch = "replica_mismatch"
+        case replicaRevoked = "replica_revoked"
         case unsupportedMediaType = "unsupported_media_type"
         case tooLarge = "too_large"
         case badChangeset = "bad_changeset"
         case unsupportedVersion = "unsupported_version"
         case clockSkew = "clock_skew"
+        case hlcBackwards = "hlc_backwards"
+        case equivocation = "equivocation"
         case gap = "gap"
         case badCursor = "bad_cursor"
         case badLimit = "bad_limit"
@@ -95,19 +98,20 @@ public enum SyncAPI {
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case badRequest = "bad_request"
+        case incompleteBody = "incomplete_body"
         case insufficientStorage = "insufficient_storage"
         case internalError = "internal"
 
         public var status: Int {
             switch self {
             case .unauthorized, .invalidToken: 401
-            case .forbidden, .readOnly, .replicaMismatch: 403
+            case .forbidden, .readOnly, .replicaMismatch, .replicaRevoked: 403
             case .unsupportedMediaType: 415
             case .tooLarge: 413
-            case .badChangeset, .unsupportedVersion, .clockSkew: 422
-            case .gap, .cursorAhead: 409
+            case .badChangeset, .unsupportedVersion, .clockSkew, .hlcBackwards: 422
+            case .gap, .cursorAhead, .equivocation: 409
             case .clientTooOld: 406
-            case .badCursor, .badLimit, .badRequest: 400
+            case .badCursor, .badLimit, .badRequest, .incompleteBody: 400
             case .rateLimited: 429
             case .overloaded, .notReady: 503
             case .notFound: 404

@@ -59,20 +59,30 @@ struct DeviceCommand: AsyncParsableCommand {
                 "The server's URL as the laptop will reach it, for the printed `synccli remote set` line.",
                 valueName: "URL"))
         var url = "http://127.0.0.1:8080"
+        @Option(
+            help: ArgumentHelp(
+                "Re-enrol a laptop: revoke this device (if it is not yet) and move its replica to the new one.",
+                valueName: "DEVICE_ID"))
+        var replaces: String?
         @OptionGroup var storage: StorageOptions
         @OptionGroup var output: AdminOutput
 
         func run() async throws {
             try await adminAction(storage) { store in
                 let token = DeviceToken.generate()
-                let device = try await store.enrollDevice(library: library, name: name, readOnly: readOnly, tokenHash: token.hash)
+                let device = try await store.enrollDevice(
+                    library: library, name: name, readOnly: readOnly, tokenHash: token.hash, replacing: replaces)
                 let remoteSet = "synccli remote set \(url) --library \(library) --token \(token.value)"
                 // The token appears only here, once: the server keeps its hash.
-                struct Enrolled: Encodable { let device: Device; let token: String; let remoteSet: String }
+                struct Enrolled: Encodable { let device: Device; let token: String; let remoteSet: String; let replaced: String? }
+                let replaced = replaces.map { old in
+                    "\nreplaces device \(old), now revoked; "
+                        + (device.replica.map { "its replica \($0) moved to this device" } ?? "it had pushed nothing")
+                }
                 try output.emit(
-                    Enrolled(device: device, token: token.value, remoteSet: remoteSet),
+                    Enrolled(device: device, token: token.value, remoteSet: remoteSet, replaced: replaces),
                     text: """
-                        enrolled device \(device.id) ("\(name)") for library \(library)\(readOnly ? " (read-only)" : "")
+                        enrolled device \(device.id) ("\(name)") for library \(library)\(readOnly ? " (read-only)" : "")\(replaced ?? "")
                         token: \(token.value)
                         This token is shown only once; the server keeps only its SHA-256. On the laptop run:
                           \(remoteSet)

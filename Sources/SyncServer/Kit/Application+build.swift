@@ -21,8 +21,11 @@ public func buildApplication(
     var logger = logger ?? Logger(label: "syncserver")
     logger.logLevel = config.logLevel
     let router = buildRouter(config, store: store, metrics: metrics)
+    let parseLogger = logger
     let server: HTTPServerBuilder = .http1(
         configuration: .init(
+            // A request NIO cannot parse gets our JSON 400, not Hummingbird's empty one.
+            additionalChannelHandlers: [ParseErrorResponder(metrics: metrics, logger: parseLogger)],
             idleTimeout: config.idleTimeoutSeconds > 0 ? .seconds(Int64(config.idleTimeoutSeconds)) : nil))
     return Application(
         router: router,

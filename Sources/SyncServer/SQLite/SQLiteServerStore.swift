@@ -105,21 +105,33 @@ public final class SQLiteServerStore: ServerStore {
 
     public func push(_ request: PushRequest, decide: @Sendable (PushState) -> PushDecision) async throws -> PushResult {
         let replica = request.changeset.replica.description
+        // The stored ops a replay or an overlap must match, decoded before the write transaction
+        // so that a big replay does not hold the single writer: stored frames never change, and
+        // the write transaction reads only what was acked in between.
+        let early = try await read { db in
+            let acked = try Self.acked(db, library: request.library, replica: replica)
+            return (acked, try Self.held(db, library: request.library, replica: replica, request.changeset, after: 0, upTo: acked))
+        }
         let result = try await write { db -> PushResult in
             let device = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [request.deviceID])
                 .map(Self.device)
-            let owner = try String.fetchOne(
+            // Revoked devices included: a revoked device's replica stays bound to it. An active
+            // owner comes first, should an old database hold two bindings of one replica.
+            let owner = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT id FROM devices WHERE library = ? AND replica = ? AND id <> ? AND revoked_at IS NULL
-                    """, arguments: [request.library, replica, request.deviceID])
-            let acked =
-                try Int64.fetchOne(
-                    db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?",
-                    arguments: [request.library, replica]) ?? 0
+                    SELECT id, revoked_at IS NOT NULL AS revoked FROM devices
+                    WHERE library = ? AND replica = ? AND id <> ? ORDER BY revoked, created_at LIMIT 1
+                    """, arguments: [request.library, replica, request.deviceID]
+            ).map { ReplicaOwner(deviceID: $0["id"], revoked: $0["revoked"]) }
+            let acked = try Self.acked(db, library: request.library, replica: replica)
             let head = try Int64.fetchOne(db, sql: "SELECT head FROM libraries WHERE name = ?", arguments: [request.library]) ?? 0
             let epoch = try Self.epoch(db)
-            switch decide(PushState(device: device, replicaOwner: owner, acked: acked, head: head, epoch: epoch)) {
+            // (acked never decreases while the server runs; a restore is made with it stopped.)
+            let held =
+                try (acked >= early.0 ? early.1 : early.1.filter { Int64($0.id.counter) <= acked })
+                + Self.held(db, library: request.library, replica: replica, request.changeset, after: early.0, upTo: acked)
+            switch decide(PushState(device: device, replicaOwner: owner, acked: acked, head: head, epoch: epoch, held: held)) {
             case .refuse(let refusal):
                 return .refused(refusal)
             case .replay:
@@ -153,6 +165,31 @@ public final class SQLiteServerStore: ServerStore {
         }
         if case .stored = result { Failpoint.hit("server.push.after-commit") }
         return result
+    }
+
+    static func acked(_ db: Database, library: String, replica: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT acked FROM heads WHERE library = ? AND replica = ?", arguments: [library, replica]) ?? 0
+    }
+
+    /// For ``PushState/held``: the stored ops of `replica` with counters in the frame's range,
+    /// after `after` and up to `upTo` (acked), through the `changesets_replica` index.
+    static func held(
+        _ db: Database, library: String, replica: String, _ changeset: Changeset, after: Int64, upTo acked: Int64
+    ) throws -> [Op] {
+        let first = max(Int64(changeset.firstCounter), after + 1), last = min(Int64(changeset.lastCounter), acked)
+        guard first <= last else { return [] }
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT first, last, bytes FROM changesets
+                WHERE library = ? AND replica = ? AND last >= ? AND first <= ? ORDER BY last
+                """, arguments: [library, replica, first, last])
+        var held: [Op] = []
+        while let row = try rows.next() {
+            let bytes: Data = row["bytes"]
+            held += try PushState.heldOps(stored: [UInt8](bytes), first: row["first"], last: row["last"], within: first...last)
+        }
+        return held
     }
 
     public func changes(library: String, since: Int64, limit: Int, maxBytes: Int, excluding: String?) async throws -> ChangesPage {
@@ -220,19 +257,34 @@ public final class SQLiteServerStore: ServerStore {
         try await read { db in try String.fetchAll(db, sql: "SELECT name FROM libraries ORDER BY name") }
     }
 
-    public func enrollDevice(library: String, name: String, readOnly: Bool, tokenHash: String) async throws -> Device {
+    public func enrollDevice(
+        library: String, name: String, readOnly: Bool, tokenHash: String, replacing: String?
+    ) async throws -> Device {
         try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM libraries WHERE name = ?", arguments: [library]) == true else {
                 throw ServerStoreError(.notFound, "no library named \(library): create it with `syncserver library create \(library)`")
             }
             let id = "dev_" + randomHex(6)
             let now = Self.now()
+            var replica: String?
+            if let replacing {
+                guard let old = try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [replacing]).map(Self.device),
+                    old.library == library
+                else {
+                    throw ServerStoreError(
+                        .notFound, "no device with id \(replacing) in library \(library) (see `syncserver device list`)")
+                }
+                replica = old.replica
+                try db.execute(
+                    sql: "UPDATE devices SET replica = NULL, revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                    arguments: [now, replacing])
+            }
             try db.execute(
                 sql: """
-                    INSERT INTO devices (id, library, name, token_hash, read_only, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, library, name, tokenHash, readOnly, now])
+                    INSERT INTO devices (id, library, name, token_hash, read_only, replica, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, library, name, tokenHash, readOnly, replica, now])
             return Device(
-                id: id, library: library, name: name, readOnly: readOnly, replica: nil,
+                id: id, library: library, name: name, readOnly: readOnly, replica: replica,
                 createdAt: now, revokedAt: nil)
         }
     }

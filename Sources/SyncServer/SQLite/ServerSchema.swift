@@ -60,6 +60,11 @@ enum ServerSchema {
         migrator.registerMigration("server-v2-format") { db in
             try db.execute(sql: "ALTER TABLE changesets ADD COLUMN format INTEGER NOT NULL DEFAULT 1")
         }
+        // A replay or an overlap is compared with the ops stored for its counters (equivocation):
+        // find a replica's frames by counter without scanning the library's log.
+        migrator.registerMigration("server-v3-replica-frames") { db in
+            try db.execute(sql: "CREATE INDEX changesets_replica ON changesets(library, replica, last, first)")
+        }
         return migrator
     }
 }

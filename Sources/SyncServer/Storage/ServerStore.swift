@@ -18,7 +18,7 @@ public import ServiceLifecycle
 ///
 /// ## Topics
 /// - Requests: ``lookup(tokenHash:)``, ``push(_:decide:)``, ``changes(library:since:limit:maxBytes:excluding:)``, ``summary(library:)``
-/// - Administration: ``createLibrary(_:)``, ``enrollDevice(library:name:readOnly:tokenHash:)``, ``revokeDevice(id:)``, ``rotateEpoch()``
+/// - Administration: ``createLibrary(_:)``, ``enrollDevice(library:name:readOnly:tokenHash:replacing:)``, ``revokeDevice(id:)``, ``rotateEpoch()``
 public protocol ServerStore: Service {
     /// The epoch and the device whose token hashes to `tokenHash` (revoked ones included, so
     /// the caller can tell "unknown" from "revoked"), read together. Never cached.
@@ -43,10 +43,20 @@ public protocol ServerStore: Service {
     // Administration (the `syncserver` admin commands; safe while the server runs).
     func createLibrary(_ name: String) async throws
     func libraries() async throws -> [String]
-    func enrollDevice(library: String, name: String, readOnly: Bool, tokenHash: String) async throws -> Device
+    /// Enrols a device of `library`. With `replacing`, in the same transaction, the device of
+    /// that id (of the same library) is revoked, if it is not yet, and its replica binding moves
+    /// to the new device: the only way a replica changes devices (a re-enrolled laptop).
+    func enrollDevice(library: String, name: String, readOnly: Bool, tokenHash: String, replacing: String?) async throws -> Device
     func devices() async throws -> [Device]
     /// False when no active device has that id.
     func revokeDevice(id: String) async throws -> Bool
     func epoch() async throws -> String
     func rotateEpoch() async throws -> String
+}
+
+extension ServerStore {
+    /// Enrols a new device, bound to no replica until its first stored push.
+    public func enrollDevice(library: String, name: String, readOnly: Bool, tokenHash: String) async throws -> Device {
+        try await enrollDevice(library: library, name: name, readOnly: readOnly, tokenHash: tokenHash, replacing: nil)
+    }
 }

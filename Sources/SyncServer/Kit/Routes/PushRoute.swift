@@ -45,6 +45,14 @@ struct PushRoute {
             body = try await request.body.collect(upTo: config.maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.tooLarge, "body exceeds the limit of \(config.maxBodyBytes) bytes")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // NIO's parser ends the body with an error when the connection closes before the
+            // declared length, or the chunked encoding is broken: the client's doing, not ours.
+            throw APIError(
+                .incompleteBody,
+                "the request body ended before its declared length (the connection closed mid-body) or is malformed; nothing was stored")
         }
         let bytes = [UInt8](buffer: body)
         metrics.bytesIn.increment(by: Int64(bytes.count))
@@ -94,8 +102,18 @@ struct PushRoute {
             APIError(.readOnly, "device \(device) is enrolled read-only for library \(library)")
         case .replicaMismatch(let reason):
             APIError(.replicaMismatch, reason)
+        case .replicaRevoked(let owner):
+            APIError(
+                .replicaRevoked,
+                "replica \(changeset?.replica.description ?? "?") belongs to device \(owner), which was revoked: no other device may push its ops. If this laptop was re-enrolled, the administrator enrols it with `syncserver device enroll --replaces \(owner)`, which moves the replica to the new device"
+            )
         case .malformed(let reason):
             APIError(.badChangeset, reason)
+        case .equivocation(let counter):
+            APIError(
+                .equivocation,
+                "op \(changeset?.replica.description ?? "?"):\(counter) differs from the op the server holds under that id (other content or stamp): a replica never rewrites an op, so two stores share this replica id (a copied store?) or this store's op log was altered. Nothing from this push was stored"
+            )
         case .gap(let acked):
             APIError(
                 .gap,
