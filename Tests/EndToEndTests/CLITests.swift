@@ -321,6 +321,17 @@ struct CLITests {
         #expect(try a.object("show", id, "--json")["body"] as? String == newBody)
     }
 
+    /// scripts/install-cli-extras.sh installs what these print (README, "Install").
+    @Test func `shell completions come from the parser and know every command and flag`() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try CLI.run(["--generate-completion-script", shell])
+            #expect(script.status == 0)
+            for word in ["sync", "edit", "annotation", "unread", "unstar", "body-file"] {
+                #expect(script.stdout.contains(word), "\(shell) completion lacks \(word)")
+            }
+        }
+    }
+
     @Test func `edit refuses an unknown id and an edit with nothing to change`() throws {
         let dir = try Scratch()
         let a = try laptop(dir)
