@@ -112,6 +112,15 @@ import Testing
         }
     }
 
+    /// Found by the fuzzer: a format-1 op of kind 4 or 5 was read as an unknown kind, then
+    /// re-encoded in format 2 as a text op it is not (an empty field name).
+    @Test func `a format-1 op of a text kind is refused`() throws {
+        for kind in [OpCodec.textInsertKind, OpCodec.textDeleteKind] {
+            var r = ByteReader([0, kind, 7, 0, 0x89, 0, 0, 0xff, 0x32, 0xff])
+            #expect(throws: DecodeError.self) { try OpCodec.decodeBody(&r, format: 1) }
+        }
+    }
+
     @Test func `the state encoding is canonical and loads back`() throws {
         var a = TextSequence()
         var edits: [TextEdit] = []

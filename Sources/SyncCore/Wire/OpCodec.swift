@@ -172,6 +172,10 @@ public enum OpCodec {
             body = .setRemove(
                 try decodeFormat1Entity(&p), set: try p.string(), element: try p.string(),
                 observed: try decodeIDs(&p))
+        case textInsertKind, textDeleteKind:
+            // Text ops came with format 2; a format-1 frame carrying them was not written by any
+            // version (re-encoded in format 2, such an op would be read as a text op it is not).
+            throw DecodeError("op kind \(kind) (text) does not exist in format 1, at byte \(r.offset - 1)")
         default:
             let nowhere = EntityRef(EntityRef.Kind(rawValue: 0), "")
             return Decoded(

@@ -1,4 +1,4 @@
-public import SyncModel
+import SyncModel
 
 /// Payloads of the two text op kinds (Protocol.md, "Text ops").
 ///
