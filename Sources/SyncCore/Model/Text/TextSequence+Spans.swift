@@ -43,35 +43,25 @@ extension TextSequence {
     /// A text from its spans (as ``spans`` gave them). Nil when they do not describe a text:
     /// an origin that is not one of its characters, a character twice, an empty span.
     public init?(spans: [Span]) {
-        self.init()
-        var runs: [Run] = []
-        for span in spans {
-            guard !span.text.isEmpty, span.text.count < Int(UInt32.max) else { return nil }
-            let a = agent(for: span.id.replica)
-            let end = UInt64(span.id.seq) + UInt64(span.text.count)
-            guard end <= UInt64(UInt32.max) else { return nil }
-            if Int(span.id.seq) < content[Int(a)].count,
-                content[Int(a)][Int(span.id.seq)..<min(Int(end), content[Int(a)].count)].contains(where: { $0 != Self.absent })
-            {
-                return nil
+        var table: [ReplicaID] = []
+        var index: [ReplicaID: UInt32] = [:]
+        func packed(_ id: CharID) -> PackedChar {
+            if index[id.replica] == nil {
+                index[id.replica] = UInt32(table.count)
+                table.append(id.replica)
             }
-            store(span.text, agent: a, seq: span.id.seq)
-            // Origins are checked once every span is in (a right origin comes later in the text).
-            runs.append(
-                Run(
-                    agent: a, seq: span.id.seq, length: UInt32(span.text.count), deleted: span.deleted,
-                    left: span.left.map { Self.pack(agent(for: $0.replica), $0.seq) } ?? Self.none,
-                    right: span.right.map { Self.pack(agent(for: $0.replica), $0.seq) } ?? Self.none))
+            return PackedChar(replica: index[id.replica]!, seq: id.seq)
         }
-        for run in runs where !has(run.left) || !has(run.right) { return nil }
-        var start = 0
-        while start < runs.count {
-            let slice = Array(runs[start..<min(start + Self.maxRunsPerChunk / 2, runs.count)])
-            chunks.append(Self.chunk(slice))
-            start += slice.count
+        var packedSpans: [PackedSpan] = []
+        for span in spans {
+            guard span.text.count < Int(UInt32.max) else { return nil }
+            let id = packed(span.id)
+            packedSpans.append(
+                PackedSpan(
+                    replica: id.replica, seq: id.seq, length: UInt32(span.text.count), deleted: span.deleted,
+                    left: span.left.map(packed), right: span.right.map(packed)))
         }
-        count = chunks.reduce(0) { $0 + $1.visible }
-        totalCount = chunks.reduce(0) { $0 + $1.total }
+        self.init(replicas: table, spans: packedSpans, text: spans.lazy.flatMap(\.text))
     }
 }
 
