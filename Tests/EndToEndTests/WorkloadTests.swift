@@ -104,8 +104,19 @@ struct WorkloadTests {
         for id in workload.conflicts.summary3 {
             #expect(fieldConflicts.contains("\(try ours(id))/summary"), "no summary conflict on \(id)")
         }
+        // Concurrent splices of one body merge character by character: no conflict, both kept.
         for id in workload.conflicts.splice + workload.conflicts.splice_same_pos {
-            #expect(fieldConflicts.contains("\(try ours(id))/body"), "no body conflict on \(id) (whole-body LWW in wave 1)")
+            #expect(!fieldConflicts.contains("\(try ours(id))/body"), "body of \(id) in conflict: concurrent splices should merge")
+        }
+        // And both laptops' text is in the merged body, where nobody else spliced the article.
+        for id in workload.conflicts.splice + workload.conflicts.splice_same_pos {
+            let article = try ours(id)
+            let inserts = names.flatMap { reports[$0]!.spliceInserts[article] ?? [] }
+            guard inserts.count == 2 else { continue }
+            let body = try a.article(article).body
+            for text in inserts where !text.isEmpty {
+                #expect(body.contains(text), "«\(text)» spliced into \(id) is not in the merged body")
+            }
         }
         for id in workload.conflicts.del_ann {
             let article = try a.article(try ours(id))

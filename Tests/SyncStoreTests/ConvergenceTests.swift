@@ -413,6 +413,7 @@ enum Oracle {
         var writes: [RegisterKey: [Write]] = [:]
         var adds: [SetKey: [OpID]] = [:]
         var removed: [SetKey: Set<OpID>] = [:]
+        var textEdits: [RegisterKey: [(edit: TextEdit, hlc: HLC)]] = [:]
         for op in ops {
             switch op.body {
             case .assign(let e, let ws):
@@ -424,7 +425,9 @@ enum Oracle {
                 adds[SetKey(kind: e.kind, entity: e.id, name: name, element: element), default: []].append(op.id)
             case .setRemove(let e, let name, let element, let observed):
                 removed[SetKey(kind: e.kind, entity: e.id, name: name, element: element), default: []].formUnion(observed)
-            case .text, .unknown: break
+            case .text(let e, let field, let edit):
+                textEdits[RegisterKey(kind: e.kind, entity: e.id, parent: e.parent, field: field), default: []].append((edit, op.hlc))
+            case .unknown: break
             }
         }
 
@@ -478,8 +481,48 @@ enum Oracle {
             problems.append("conflict \(name) listed but there is none")
         }
 
+        // Text fields: the characters of every edit, on the value it was made on. A text starts
+        // from the written values whose genesis characters some edit names, then takes every
+        // edit; it shows once it holds characters, unless a whole write is newer than its edits.
+        var expectedTexts: [RegisterKey: TextSequence] = [:]
+        for (key, edits) in textEdits {
+            var named = Set<ReplicaID>()
+            for (edit, _) in edits {
+                switch edit {
+                case .insert(let i): named.formUnion([i.left?.replica, i.right?.replica].compactMap { $0 })
+                case .delete(let d): named.formUnion(d.ranges.map(\.replica))
+                }
+            }
+            var text = TextSequence()
+            for w in writes[key] ?? [] {
+                guard case .string(let v) = w.value, named.contains(TextGenesis.replica(of: key.ref, field: key.field, text: v)),
+                    let run = TextGenesis.insert(of: key.ref, field: key.field, text: v)
+                else { continue }
+                text.apply(.insert(run))
+            }
+            for (edit, _) in edits.reversed() { text.apply(edit) }  // another order than the store's
+            if text.pendingCount > 0 { problems.append("LOST: \(text.pendingCount) edit(s) of \(key.field) of \(key.ref) never applied") }
+            expectedTexts[key] = text
+        }
+        let storedTexts = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, entity, field, state FROM text_states").map {
+                ("\($0["kind"] as Int) \($0["entity"] as String) \($0["field"] as String)", Array($0["state"] as Data))
+            }
+        }
+        if storedTexts.count != expectedTexts.count { problems.append("\(storedTexts.count) text states for \(expectedTexts.count) edited texts") }
+        let expectedStates = Dictionary(
+            uniqueKeysWithValues: expectedTexts.map { ("\($0.key.kind.rawValue) \($0.key.entity) \($0.key.field)", TextStateCodec.encode($0.value)) })
+        for (name, state) in storedTexts where expectedStates[name] != state { problems.append("text state \(name) ≠ the one its edits give") }
+
         func value(_ kind: EntityRef.Kind, _ id: String, _ field: String, parent: String = "") -> Value? {
-            winners[RegisterKey(kind: kind, entity: id, parent: parent, field: field)]?.value
+            let key = RegisterKey(kind: kind, entity: id, parent: parent, field: field)
+            let winner = winners[key]
+            if let text = expectedTexts[key], text.totalCount > 0,
+                winner.map({ w in textEdits[key]!.contains { $0.hlc >= w.op.hlc } }) ?? true
+            {
+                return .string(text.text)
+            }
+            return winner?.value
         }
 
         // Rule 2: an element is present iff one of its adds was observed by no remove.
@@ -533,6 +576,7 @@ enum Oracle {
                         return (e.kind == .annotation && e.parent == id)
                             || (e.kind == .article && e.id == id && ws.contains { !["trashed", "read", "starred"].contains($0.field) })
                     case .setAdd(let e, _, _): return e.kind == .article && e.id == id
+                    case .text(let e, _, _): return e.articleID == id
                     default: return false
                     }
                 }
@@ -574,7 +618,9 @@ enum Oracle {
                 problems.append("annotation \(key.entity) removed flag ≠ winner")
             }
             if row.string("note") != value(.annotation, key.entity, "note", parent: key.parent)?.string {
-                problems.append("annotation \(key.entity) note ≠ winner")
+                problems.append(
+                    "annotation \(key.entity) note '\(row.string("note") ?? "nil")' ≠ expected '\(value(.annotation, key.entity, "note", parent: key.parent)?.string ?? "nil")'"
+                )
             }
         }
         return problems

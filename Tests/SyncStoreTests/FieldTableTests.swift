@@ -16,7 +16,7 @@ import Testing
         }
         #expect(columns[0] == Set(ArticleFields.all.map(\.name) + ["rowid", "id", "trash_conflict"]))
         #expect(columns[1] == Set(CollectionFields.all.map(\.name) + ["id"]))
-        #expect(columns[2] == Set(AnnotationFields.all.map(\.name) + ["id", "article"]))
+        #expect(columns[2] == Set(AnnotationFields.all.map(\.name) + ["id", "article", "detached"]))
     }
 
     @Test func `the rules follow each field's role`() {

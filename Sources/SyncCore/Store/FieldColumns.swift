@@ -49,10 +49,11 @@ enum MaterializedSQL {
     }()
 
     static let replaceCollection = replace(table: "collections", leading: ["id"], CollectionFields.all)
-    static let replaceAnnotation = replace(table: "annotations", leading: ["id", "article"], AnnotationFields.all)
+    /// Id, article, every field, whether the highlight is detached.
+    static let replaceAnnotation = replace(table: "annotations", leading: ["id", "article"], AnnotationFields.all, trailing: ["detached"])
 
-    static func replace(table: String, leading: [String], _ fields: [Field]) -> String {
-        let columns = leading + fields.map(\.column)
+    static func replace(table: String, leading: [String], _ fields: [Field], trailing: [String] = []) -> String {
+        let columns = leading + fields.map(\.column) + trailing
         return "INSERT OR REPLACE INTO \(table)(\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
     }
 }

@@ -55,6 +55,26 @@ struct LocalWriter {
         FieldWrite(field, value, prev: try register(entity, field).prev(resolving: false))
     }
 
+    /// Changes the text field `entity.field` to `newValue` by the character edits a diff finds
+    /// (``TextSequence/replace(with:by:)``): a changed sentence costs that sentence. The diff is
+    /// from the text as it merged; a field no character edit has reached yet starts from its
+    /// value's genesis run (``TextGenesis``), which enters the stored state through the edits
+    /// that name it, as on every other laptop. (A whole write newer than the merged text, an
+    /// older laptop's, is what the field shows: diffing from the merged text to the new value
+    /// carries that write into the text as well.) Returns whether anything changed.
+    @discardableResult
+    mutating func editText(_ entity: EntityRef, _ field: Field, to newValue: String) throws -> Bool {
+        var text = try materializer.texts.state(entity, field.name, in: db).text
+        if text.totalCount == 0, case .string(let value)? = try register(entity, field.name).winner?.value,
+            let genesis = TextGenesis.insert(of: entity, field: field.name, text: value)
+        {
+            text.apply(.insert(genesis))
+        }
+        let edits = text.replace(with: Array(newValue.unicodeScalars), by: replica)
+        for edit in edits { try emit(.text(entity, field: field.name, edit)) }
+        return !edits.isEmpty
+    }
+
     mutating func finish() throws {
         try materializer.finish()
         try Clock.save(hlc, db)

@@ -11,15 +11,24 @@ import SyncWire
 /// (``MergeCache``), and each touched entity is materialized once, at ``finish()``.
 struct Materializer {
     let db: Database
-    private var cache = MergeCache()
+    var cache = MergeCache()
+    /// The text fields the batch touches (``TextStates``).
+    var texts = TextStates()
+    /// Text fields written whole in this batch: a value that waiting character edits need starts
+    /// their text (``TextGenesis``) at ``finish()``.
+    var assignedTexts: Set<TextStates.Key> = []
+    /// Per article, the body highlights are placed in (``bodyForPlacing(_:)``), for this finish.
+    var placing: [String: (text: TextSequence, string: String)?] = [:]
     /// Entities' registers and sets held before the cache is written back early and dropped (a
     /// rebuild streams the whole log through one materializer).
     static let cacheLimit = 10_000
-    private(set) var touched: Set<EntityRef> = []
+    /// The same for texts (a text holds its whole history, so fewer).
+    static let textCacheLimit = 1_000
+    var touched: Set<EntityRef> = []
     /// Per touched article, the fields its ops wrote: only their winners can have changed, so
     /// an article row that exists is updated in those columns alone (the body is neither
     /// re-read nor rewritten when another field changes).
-    private var articleFields: [String: Set<String>] = [:]
+    var articleFields: [String: Set<String>] = [:]
     /// Touched articles whose tag set changed.
     private var articleTags: Set<String> = []
     private var log = OpLogAppend()
@@ -53,8 +62,12 @@ struct Materializer {
         case .assign(let entity, let writes):
             for write in writes {
                 try cache.assign(entity, write.field, id: op.id, hlc: op.hlc, value: write.value, prev: write.prev, in: db)
+                if TextFields.contains(entity.kind, write.field) { assignedTexts.insert(TextStates.Key(entity: entity, field: write.field)) }
             }
-            if entity.kind == .article { articleFields[entity.id, default: []].formUnion(writes.map(\.field)) }
+            if entity.kind == .article {
+                articleFields[entity.id, default: []].formUnion(writes.map(\.field))
+                placing[entity.id] = nil
+            }
             touched.insert(entity)
         case .setAdd(let entity, let name, let element):
             try cache.updateSet(entity, name, in: db) { set in [(op.id, set.add(element, id: op.id))] }
@@ -64,10 +77,13 @@ struct Materializer {
             try cache.updateSet(entity, name, in: db) { set in set.remove(element, observed: observed) }
             if entity.kind == .article { articleTags.insert(entity.id) }
             touched.insert(entity)
-        case .text:
-            // Character-level text ops are decoded and relayed; this store version does not yet
-            // materialize them (it keeps the LWW body), so they count like an unknown kind.
-            break
+        case .text(let entity, let field, let edit):
+            try applyText(edit, hlc: op.hlc, to: entity, field)
+            if entity.kind == .article {
+                articleFields[entity.id, default: []].insert(field)
+                placing[entity.id] = nil
+            }
+            touched.insert(entity)
         case .unknown:
             break  // stored and passed on; its envelope files it under its article (rule 3 counts it)
         }
@@ -76,12 +92,19 @@ struct Materializer {
             try cache.flush(db)
             cache = MergeCache()
         }
+        if texts.count > Self.textCacheLimit {
+            try texts.flush(db)  // texts still waiting for their start are started at finish
+            texts = TextStates()
+        }
     }
 
     /// Rebuilds the rows of every touched entity and advances the version vector.
     mutating func finish() throws {
         try log.flush(db)  // the trash rule below reads the log
+        try startTexts()
         try cache.flush(db)
+        try texts.flush(db)
+        try touchHighlights()
         for entity in touched.sorted() {
             switch entity.kind {
             case .article:
@@ -91,9 +114,12 @@ struct Materializer {
             default: break  // an entity kind of a newer version: kept in the merge state only
             }
             cache.forget(entity)  // memory stays flat when a rebuild touches every entity
+            texts.forget(entity)
         }
         touched = []
         cache = MergeCache()
+        texts = TextStates()
+        placing = [:]
         articleFields = [:]
         articleTags = []
         try log.advance(db)
@@ -114,6 +140,7 @@ struct Materializer {
         for field in changed {
             winners[field] = try cache.register(.article(id), field.name, in: db).winner?.value
         }
+        if winners[ArticleFields.body] != nil { winners[ArticleFields.body] = .some(try shownText(.article(id), ArticleFields.body)) }
         for field in ArticleFields.identifying where winners[field] != nil && winners[field]! == nil {
             return try materializeArticle(id)  // may remove the row
         }
@@ -146,7 +173,8 @@ struct Materializer {
     }
 
     private mutating func materializeArticle(_ id: String) throws {
-        let f = try winners(.article(id))
+        var f = try winners(.article(id))
+        f[ArticleFields.body] = try shownText(.article(id), ArticleFields.body)
         guard ArticleFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM articles WHERE id = ?").execute(arguments: [id])
             try db.cachedStatement(sql: "DELETE FROM tags WHERE article = ?").execute(arguments: [id])
@@ -187,12 +215,15 @@ struct Materializer {
     }
 
     private mutating func materializeAnnotation(_ entity: EntityRef) throws {
-        let f = try winners(entity)
+        var f = try winners(entity)
         guard AnnotationFields.exist(f) else {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [entity.id])
             return
         }
-        let values: [(any DatabaseValueConvertible)?] = [entity.id, entity.parent] + AnnotationFields.all.map { $0.databaseValue(f[$0]) }
+        f[AnnotationFields.note] = try shownText(entity, AnnotationFields.note)
+        let detached = try place(&f, in: entity.parent)
+        let values: [(any DatabaseValueConvertible)?] =
+            [entity.id, entity.parent] + AnnotationFields.all.map { $0.databaseValue(f[$0]) } + [detached]
         try db.cachedStatement(sql: MaterializedSQL.replaceAnnotation).execute(arguments: StatementArguments(values))
     }
 }

@@ -175,9 +175,31 @@ enum Schema {
             try db.execute(sql: "CREATE INDEX articles_trashed ON articles(trashed) WHERE trashed <> 0")
             try SearchIndex.rebuild(db)
         }
+        // Text that merges character by character: one state row per text field (TextStates), and
+        // highlights bound to characters. A wave-1 body needs nothing here: it is its register's
+        // value, and the first character edit starts the text from it (TextGenesis).
+        migrator.registerMigration("v5-text") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE text_states (
+                        kind INTEGER NOT NULL,
+                        entity TEXT NOT NULL,
+                        field TEXT NOT NULL,
+                        parent TEXT NOT NULL DEFAULT '',
+                        hlc INTEGER NOT NULL,
+                        state BLOB NOT NULL,
+                        pending BLOB,
+                        PRIMARY KEY (kind, entity, field)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE annotations ADD COLUMN anchor TEXT;
+                    ALTER TABLE annotations ADD COLUMN detached INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 
     /// Tables derived from the op log, in dependency order; emptied by a rebuild.
-    static let derivedTables = ["registers", "set_entries", "tags", "memberships", "annotations", "collections", "articles"]
+    static let derivedTables = [
+        "registers", "set_entries", "text_states", "tags", "memberships", "annotations", "collections", "articles",
+    ]
 }

@@ -20,7 +20,9 @@ extension Store {
         let now = Int64(self.now())
         try local { w in
             try Self.requireArticle(id, w.db)
-            let body = try String.fetchOne(w.db, sql: "SELECT body FROM articles WHERE id = ?", arguments: [id]) ?? ""
+            // The body as it shows, with the characters a highlight binds to.
+            let placing = try w.materializer.bodyForPlacing(id)
+            let body = placing?.string ?? ""
             let range: (start: Int, end: Int)
             switch target {
             case .quote(let quote, let occurrence):
@@ -32,12 +34,15 @@ extension Store {
             case .range(let start, let end):
                 range = (start, end)
             }
-            guard let selector = Anchor.selector(start: range.start, end: range.end, in: body) else {
+            guard let selector = Anchor.selector(start: range.start, end: range.end, in: body),
+                let anchor = placing?.text.anchor(for: range.start..<range.end)
+            else {
                 throw StoreError(
                     .invalidInput, "range \(range.start)..<\(range.end) is outside the article body (\(body.unicodeScalars.count) characters)")
             }
             var writes = [
-                FieldWrite("kind", .string("highlight")), FieldWrite("start", .int(Int64(range.start))),
+                FieldWrite("anchor", .string(anchor.encoded)), FieldWrite("kind", .string("highlight")),
+                FieldWrite("start", .int(Int64(range.start))),
                 FieldWrite("end", .int(Int64(range.end))), FieldWrite("exact", .string(selector.exact)),
                 FieldWrite("prefix", .string(selector.prefix)), FieldWrite("suffix", .string(selector.suffix)),
                 FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
@@ -71,12 +76,13 @@ extension Store {
         return annotation
     }
 
-    /// Sets the note text of an existing annotation.
+    /// Sets the note text of an existing annotation, by character edits (two laptops editing one
+    /// note offline keep both edits).
     public func setNote(annotation id: String, text: String) throws {
         try local { w in
             let entity = try Self.requireAnnotation(id, w.db)
             try Self.requireArticle(entity.parent, w.db)
-            try w.emit(.assign(entity, [try w.write(entity, "note", .string(text))]))
+            try w.editText(entity, AnnotationFields.note, to: text)  // character edits: concurrent note edits merge
         }
     }
 

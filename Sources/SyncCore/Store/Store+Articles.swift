@@ -73,8 +73,9 @@ extension Store {
         }
     }
 
-    /// Edits fields of an article (last writer wins; see `conflicts`): any of
-    /// ``ArticleFields/editable``.
+    /// Edits fields of an article: any of ``ArticleFields/editable``. The body merges character by
+    /// character (only the changed runs are sent); the other fields are last writer wins (see
+    /// `conflicts`). A body identical to the current one changes nothing.
     public func editArticle(_ id: String, _ changes: [(Field, String)]) throws {
         guard !changes.isEmpty else { throw StoreError(.invalidInput, "nothing to edit: give at least one field") }
         for (field, value) in changes {
@@ -93,11 +94,15 @@ extension Store {
         try local { w in
             try Self.requireArticle(id, w.db)
             let entity = EntityRef.article(id)
-            let writes = try changes.map { field, value in
-                let v = field == ArticleFields.body ? value.nfc : value
-                return try w.write(entity, field.name, .string(v))
+            var writes: [FieldWrite] = []
+            for (field, value) in changes {
+                if TextFields.contains(.article, field.name) {
+                    try w.editText(entity, field, to: value.nfc)  // character edits, not a whole value
+                } else {
+                    writes.append(try w.write(entity, field.name, .string(value)))
+                }
             }
-            try w.emit(.assign(entity, writes))
+            if !writes.isEmpty { try w.emit(.assign(entity, writes)) }
         }
     }
 

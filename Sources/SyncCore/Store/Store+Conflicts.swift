@@ -29,10 +29,23 @@ public struct TrashConflict: Sendable, Equatable, Codable {
     public var reason: String
 }
 
+/// A highlight whose every character was deleted by an edit of the body: kept (with the quote
+/// it was made on) and listed until someone removes it or highlights the passage again.
+public struct DetachedHighlight: Sendable, Equatable, Codable {
+    public var article: String
+    public var title: String
+    public var annotation: String
+    /// The words it highlighted.
+    public var exact: String
+    /// Where in the body they were (Unicode scalars).
+    public var position: Int
+}
+
 public struct Conflicts: Sendable, Equatable, Codable {
     public var fields: [FieldConflict]
     public var trash: [TrashConflict]
-    public var count: Int { fields.count + trash.count }
+    public var detached: [DetachedHighlight]
+    public var count: Int { fields.count + trash.count + detached.count }
 }
 
 extension Store {
@@ -66,7 +79,17 @@ extension Store {
             let trash = try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map {
                 TrashConflict(article: $0["id"], title: $0["title"], reason: $0["trash_conflict"])
             }
-            return Conflicts(fields: fields, trash: trash)
+            sql = """
+                SELECT n.id, n.article, n.exact, n.start, a.title FROM annotations n JOIN articles a ON a.id = n.article
+                WHERE n.detached <> 0 AND n.removed = 0
+                """
+            arguments = []
+            if let article { sql += " AND n.article = ?"; arguments += [article] }
+            let detached = try Row.fetchAll(db, sql: sql + " ORDER BY n.article, n.start, n.id", arguments: arguments).map {
+                DetachedHighlight(
+                    article: $0["article"], title: $0["title"], annotation: $0["id"], exact: $0["exact"] ?? "", position: $0["start"] ?? 0)
+            }
+            return Conflicts(fields: fields, trash: trash, detached: detached)
         }
     }
 

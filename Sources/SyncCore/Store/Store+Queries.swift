@@ -54,7 +54,9 @@ extension Store {
     }
 
     static func annotation(_ row: Row) -> Annotation {
-        Annotation(id: row["id"], article: row["article"], fields: FieldValues(row: row, AnnotationFields.all))
+        var annotation = Annotation(id: row["id"], article: row["article"], fields: FieldValues(row: row, AnnotationFields.all))
+        annotation.detached = row["detached"]
+        return annotation
     }
 
     /// Articles, newest capture first. `trash` lists the trash instead of the library.
@@ -124,7 +126,7 @@ extension Store {
             for (table, order) in [
                 ("articles", "id"), ("tags", "article, tag"), ("collections", "id"), ("memberships", "collection, article"),
                 ("annotations", "id"), ("registers", "kind, entity, field, replica, counter"),
-                ("set_entries", "kind, entity, name, replica, counter"),
+                ("set_entries", "kind, entity, name, replica, counter"), ("text_states", "kind, entity, field"),
             ] {
                 out += "## \(table)\n"
                 let columns = try db.columns(in: table).map(\.name).filter { $0 != "rowid" }

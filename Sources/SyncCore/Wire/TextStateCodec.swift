@@ -128,3 +128,46 @@ public enum TextStateCodec {
         return sequence
     }
 }
+
+extension TextStateCodec {
+    /// The edits that wait for characters a text has not received (``TextSequence/pendingEdits``),
+    /// canonically: `count varint`, then each as `kind u8 · payload length varint · payload` (the
+    /// payload of its op kind, with `field`), sorted by those bytes, duplicates once. Nil when
+    /// nothing waits.
+    public static func encodePending(_ edits: [TextEdit], field: String) -> [UInt8]? {
+        guard !edits.isEmpty else { return nil }
+        let encoded = Set(
+            edits.map { edit -> [UInt8] in
+                var payload = ByteWriter(capacity: 64)
+                let kind = OpCodec.encode(field: field, edit, into: &payload)
+                var item = ByteWriter(capacity: payload.bytes.count + 8)
+                item.u8(kind)
+                item.varint(UInt64(payload.bytes.count))
+                item.raw(payload.bytes)
+                return item.bytes
+            }
+        ).sorted { $0.lexicographicallyPrecedes($1) }
+        var w = ByteWriter(capacity: encoded.reduce(8) { $0 + $1.count })
+        w.varint(UInt64(encoded.count))
+        for item in encoded { w.raw(item) }
+        return w.bytes
+    }
+
+    public static func decodePending(_ bytes: [UInt8]) throws(DecodeError) -> [TextEdit] {
+        var r = ByteReader(bytes)
+        let n = try r.length(limit: r.remaining / 3)
+        var edits: [TextEdit] = []
+        for _ in 0..<n {
+            let kind = try r.u8()
+            guard kind == OpCodec.textInsertKind || kind == OpCodec.textDeleteKind else {
+                throw DecodeError("waiting text edit of kind \(kind) at byte \(r.offset - 1)")
+            }
+            let length = try r.length(limit: r.remaining)
+            var payload = ByteReader(Array(try r.raw(length)))
+            edits.append(try OpCodec.decodeText(kind: kind, &payload).1)
+            guard payload.isAtEnd else { throw DecodeError("stray bytes after a waiting text edit") }
+        }
+        guard r.isAtEnd else { throw DecodeError("\(r.remaining) stray bytes after the waiting text edits") }
+        return edits
+    }
+}

@@ -10,7 +10,10 @@ struct Highlight: AsyncParsableCommand {
         abstract: "Highlight a passage of an article.",
         discussion: """
             Find the passage by its text (--quote, with --occurrence N when it appears more than \
-            once) or give Unicode scalar offsets into the body (--start/--end). Example:
+            once) or give Unicode scalar offsets into the body (--start/--end). The highlight is \
+            bound to its characters: edits of the body on any laptop move it with its words; text \
+            typed at its edges stays outside; if all its words are deleted it is kept, marked \
+            detached (`show`, `conflicts`). Example:
               synccli highlight 3f2a --quote "مخيم المغازي" --note "تحقق من المصدر"
             """)
 

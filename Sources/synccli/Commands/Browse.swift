@@ -58,7 +58,10 @@ struct Show: AsyncParsableCommand {
                 print("\nHighlights and notes:")
                 for n in a.annotations {
                     let by = n.author.map { " — \($0)" } ?? ""
-                    if let exact = n.exact {
+                    if let exact = n.exact, n.detached {
+                        print("  [\(n.id)] «\(exact)» DETACHED: these words were deleted from the body (they stood at \(n.start ?? 0))\(by)")
+                        if let note = n.note { print("      \(note)") }
+                    } else if let exact = n.exact {
                         print("  [\(n.id)] «\(exact)» (\(n.start ?? 0)–\(n.end ?? 0))\(n.color.map { " \($0)" } ?? "")\(by)")
                         if let note = n.note { print("      \(note)") }
                     } else {

@@ -11,7 +11,8 @@ struct Conflicts: AsyncParsableCommand {
         discussion: """
             A conflict is a field edited concurrently on two laptops (the later edit is shown; the \
             other value is kept here), or an article moved to the trash while someone else worked \
-            on it. Resolving is itself a change that syncs to everyone.
+            on it, or a highlight whose words were all deleted from the body (kept, marked \
+            detached). Resolving is itself a change that syncs to everyone.
             """,
         subcommands: [ListConflicts.self, ShowConflicts.self, Resolve.self],
         defaultSubcommand: ListConflicts.self)
@@ -87,5 +88,11 @@ struct Conflicts: AsyncParsableCommand {
             for l in f.losers { Swift.print("  lost     \(l.op)  \(l.time)  \(oneLine(l.value))") }
         }
         for t in c.trash { Swift.print("article \(t.article) · \(oneLine(t.title, max: 40))\n  \(t.reason)") }
+        for d in c.detached {
+            Swift.print("highlight \(d.annotation) on article \(d.article) · \(oneLine(d.title, max: 40))")
+            Swift.print(
+                "  detached: «\(oneLine(d.exact))» was deleted from the body (it stood at \(d.position)); `synccli annotation remove \(d.annotation)` drops it"
+            )
+        }
     }
 }

@@ -9,13 +9,13 @@ struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Edit an article's fields or reading state.",
         discussion:
-            "Concurrent edits of the same field on two laptops resolve to the later edit; the other value is kept in `synccli conflicts`. Examples: synccli edit 3f2a --title \"…\" --star; synccli edit 3f2a --read"
+            "The body merges character by character: --body-file sends only the passages that changed, and two laptops correcting different (or the same) passages offline both keep their corrections; highlights move with their words. Concurrent edits of any other field resolve to the later edit; the other value is kept in `synccli conflicts`. Examples: synccli edit 3f2a --title \"…\" --star; synccli show 3f2a --json | jq -r .body > b.txt; (edit b.txt); synccli edit 3f2a --body-file b.txt"
     )
 
     @OptionGroup var article: ArticleArgument
     @Option var title: String?
     @Option var summary: String?
-    @Option(help: "Replace the body with the contents of this file (- for stdin).") var bodyFile: String?
+    @Option(help: "Change the body to the contents of this file (- for stdin); only the differences are sent.") var bodyFile: String?
     @Option var url: String?
     @Option var source: String?
     @Option var byline: String?

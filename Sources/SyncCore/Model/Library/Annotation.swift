@@ -15,6 +15,9 @@ public struct Annotation: Sendable, Equatable, Codable {
     public var color: String?
     public var author: String?
     public var createdAt: Int64?
+    /// A highlight whose every character was deleted by an edit of the body: `start` = `end` is
+    /// where they were, `exact` what they said.
+    public var detached = false
 
     public init(id: String, article: String, fields f: FieldValues) {
         self.id = id

@@ -128,10 +128,14 @@ public enum AnnotationFields {
     public static let author = Field(.annotation, "author", .string, .provenance)
     public static let createdAt = Field(.annotation, "created_at", .int, .provenance)
     public static let removed = Field(.annotation, "removed", .bool, .userState, empty: .bool(false))
+    /// The highlighted characters, first and last (``TextAnchor/encoded``): what keeps a highlight
+    /// on its words when the body is edited. `start`, `end` and the quote are re-derived from it.
+    public static let anchor = Field(.annotation, "anchor", .string)
 
-    public static let all = [kind, start, end, exact, prefix, suffix, note, color, author, createdAt, removed]
-    /// What JSON Lines carries of an annotation (a removed one is not exported at all).
-    public static let interchange = all.filter { $0 != removed }
+    public static let all = [kind, start, end, exact, prefix, suffix, note, color, author, createdAt, removed, anchor]
+    /// What JSON Lines carries of an annotation (a removed one is not exported at all; the
+    /// anchor names characters of this library only, the selectors are what other tools read).
+    public static let interchange = all.filter { $0 != removed && $0 != anchor }
     public static let identifying = [kind]
 
     /// Whether an annotation with these winning values exists: it has a kind.
@@ -175,4 +179,15 @@ public struct FieldValues: Sendable, Hashable {
     public func string(_ field: Field) -> String? { values[field.name]?.string }
     public func int(_ field: Field) -> Int64? { values[field.name]?.int }
     public func bool(_ field: Field) -> Bool { values[field.name]?.bool ?? false }
+}
+
+/// The long texts that merge character by character (``TextSequence``): an article's body and an
+/// annotation's note. Their first value is written whole (``TextGenesis``); every later edit is
+/// a text op that names the characters it changes.
+public enum TextFields {
+    public static let all = [ArticleFields.body, AnnotationFields.note]
+
+    public static func contains(_ kind: EntityRef.Kind, _ name: String) -> Bool {
+        all.contains { $0.entity == kind && $0.name == name }
+    }
 }

@@ -71,3 +71,22 @@ extension TextSequence {
         return n + (runs[loc.run].deleted ? 0 : Int(loc.offset))
     }
 }
+
+extension TextAnchor {
+    /// As an annotation's `anchor` field stores it: `REPLICA.SEQ-REPLICA.SEQ` (32 hex digits, a
+    /// dot, the decimal seq; first character, then last).
+    public var encoded: String { "\(first.replica).\(first.seq)-\(last.replica).\(last.seq)" }
+
+    /// The anchor of an `anchor` field's value; nil when it is not of that form.
+    public init?(encoded: String) {
+        let ends = encoded.split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2 else { return nil }
+        func char(_ s: Substring) -> CharID? {
+            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let replica = ReplicaID(hex: String(parts[0])), let seq = UInt32(parts[1]) else { return nil }
+            return CharID(replica: replica, seq: seq)
+        }
+        guard let first = char(ends[0]), let last = char(ends[1]) else { return nil }
+        self.init(first: first, last: last)
+    }
+}

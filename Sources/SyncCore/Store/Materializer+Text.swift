@@ -1,0 +1,123 @@
+import GRDB
+import SyncModel
+
+/// Text fields in the materializer: character edits, the genesis run they start from, what a
+/// text field shows, and where highlights sit in the body.
+extension Materializer {
+    /// Applies one character edit to the text of `entity.field`. An edit that waits for
+    /// characters may be waiting for the genesis run of a value the field's register holds: that
+    /// run is inserted then (and the edit with it).
+    mutating func applyText(_ edit: TextEdit, hlc: HLC, to entity: EntityRef, _ field: String) throws {
+        let waiting = try texts.update(entity, field, in: db) { held in
+            held.hlc = max(held.hlc ?? hlc, hlc)
+            return held.text.apply(edit) == .waiting
+        }
+        if waiting { try startText(entity, field) }
+    }
+
+    /// Inserts the genesis run (``TextGenesis``) of every value written to `entity.field` that a
+    /// waiting edit needs. The values are looked for in the field's register, then in the op log
+    /// (a register keeps no value of a write dominated before it arrived). A value no edit names
+    /// is never inserted: a text's state is a function of its text ops and the values they name.
+    mutating func startText(_ entity: EntityRef, _ field: String) throws {
+        var awaited = try texts.state(entity, field, in: db).text.awaitedReplicas
+        guard !awaited.isEmpty else { return }
+        var runs: [ReplicaID: TextInsert] = [:]
+        func consider(_ value: Value?) {
+            guard case .string(let text)? = value else { return }
+            let replica = TextGenesis.replica(of: entity, field: field, text: text)
+            guard awaited.remove(replica) != nil else { return }
+            runs[replica] = TextGenesis.insert(of: entity, field: field, text: text)
+        }
+        for version in try cache.register(entity, field, in: db).versions.values { consider(version.value) }
+        if !awaited.isEmpty, let article = entity.articleID {
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT replica, counter, hlc, body FROM ops WHERE article = ?"), arguments: [article])
+            while !awaited.isEmpty, let row = try rows.next() {
+                guard case .assign(let e, let writes) = try OpLog.decode(row).body, e == entity else { continue }
+                for write in writes where write.field == field { consider(write.value) }
+            }
+        }
+        guard !runs.isEmpty else { return }
+        try texts.update(entity, field, in: db) { held in
+            for replica in runs.keys.sorted() { held.text.apply(.insert(runs[replica]!)) }
+        }
+    }
+
+    /// Starts the texts whose edits arrived before the value they build on (the batch wrote that
+    /// value, after them); called once the batch's ops are in the log.
+    mutating func startTexts() throws {
+        for key in assignedTexts where try texts.mayWait(key, in: db) {
+            try startText(key.entity, key.field)
+        }
+        assignedTexts = []
+    }
+
+    /// Whether a text field shows its merged text rather than its register's winning value: once
+    /// it holds characters, unless the field was written whole after its newest character edit
+    /// (a laptop of an older version replacing the body, or a resolved conflict).
+    static func showsMergedText(_ held: TextStates.Held, winner: LWWRegister.Version?) -> Bool {
+        guard held.text.totalCount > 0, let hlc = held.hlc else { return false }
+        guard let written = winner?.hlc else { return true }
+        return hlc >= written
+    }
+
+    /// What the text field `entity.field` shows (``showsMergedText(_:winner:)``).
+    mutating func shownText(_ entity: EntityRef, _ field: Field) throws -> Value? {
+        let winner = try cache.register(entity, field.name, in: db).winner
+        let held = try texts.state(entity, field.name, in: db)
+        return Self.showsMergedText(held, winner: winner) ? .string(held.text.text) : winner?.value
+    }
+
+    /// The text highlights of `article` are placed in: the merged body when it is what the article
+    /// shows, else the body's winning value as its genesis run (whose characters a highlight made
+    /// before any character edit names). Nil when the article has no body.
+    mutating func bodyForPlacing(_ article: String) throws -> (text: TextSequence, string: String)? {
+        if let known = placing[article] { return known }
+        let entity = EntityRef.article(article)
+        let winner = try cache.register(entity, ArticleFields.body.name, in: db).winner
+        let held = try texts.state(entity, ArticleFields.body.name, in: db)
+        var body: (text: TextSequence, string: String)?
+        if Self.showsMergedText(held, winner: winner) {
+            body = (held.text, held.text.text)
+        } else if case .string(let value)? = winner?.value {
+            body = (TextGenesis.sequence(of: entity, field: ArticleFields.body.name, text: value), value)
+        }
+        placing[article] = .some(body)
+        return body
+    }
+
+    /// Re-derives a highlight's position and quote from its anchor (``TextAnchor``) in the body as
+    /// it is now. Returns whether it is detached (every highlighted character deleted): it then
+    /// keeps the quote it was made with and sits where the characters were. A highlight whose
+    /// anchor this body does not hold keeps its written offsets.
+    mutating func place(_ f: inout FieldValues, in article: String) throws -> Bool {
+        guard f.string(AnnotationFields.kind) == Annotation.Kind.highlight.rawValue,
+            let anchor = f.string(AnnotationFields.anchor).flatMap(TextAnchor.init(encoded:)),
+            let body = try bodyForPlacing(article), let place = body.text.place(of: anchor)
+        else { return false }
+        switch place {
+        case .covering(let range):
+            f[AnnotationFields.start] = .int(Int64(range.lowerBound))
+            f[AnnotationFields.end] = .int(Int64(range.upperBound))
+            if let selector = Anchor.selector(start: range.lowerBound, end: range.upperBound, in: body.string) {
+                f[AnnotationFields.exact] = .string(selector.exact)
+                f[AnnotationFields.prefix] = .string(selector.prefix)
+                f[AnnotationFields.suffix] = .string(selector.suffix)
+            }
+            return false
+        case .detached(let at):
+            f[AnnotationFields.start] = .int(Int64(at))
+            f[AnnotationFields.end] = .int(Int64(at))
+            return true
+        }
+    }
+
+    /// The highlights of every article whose body the batch changed: their positions follow it.
+    mutating func touchHighlights() throws {
+        let select = try db.cachedStatement(sql: "SELECT id FROM annotations WHERE article = ? AND anchor IS NOT NULL")
+        for (article, fields) in articleFields where fields.contains(ArticleFields.body.name) {
+            for id in try String.fetchAll(select, arguments: [article]) { touched.insert(.annotation(id, article: article)) }
+        }
+    }
+}

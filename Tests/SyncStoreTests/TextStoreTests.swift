@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import SyncWire
+import TestHarness
+import Testing
+
+@testable import SyncModel
+@testable import SyncStore
+
+/// Bodies and notes that merge character by character, through a store: the state row, the
+/// splices an edit sends, the genesis shared by two captures, highlights that stay on their words.
+@Suite struct TextStoreTests {
+    static let url = "https://www.almayadeen.net/news/politics/rashid-street"
+
+    /// The corpus article as `add` would capture it.
+    static func corpusDraft(url: String? = TextStoreTests.url) throws -> ArticleDraft {
+        var draft = try ArticleText.parse(try seedArticle(), format: .text)
+        draft.url = url
+        return draft
+    }
+
+    /// Every op one store has that the other lacks, both ways.
+    static func exchange(_ a: Store, _ b: Store) throws {
+        let (va, vb) = (try a.versionVector(), try b.versionVector())
+        try b.merge(try a.ops(since: vb))
+        try a.merge(try b.ops(since: va))
+    }
+
+    static func ops(after count: Int, of store: Store) throws -> [Op] { Array(try store.ops(replica: store.replica).dropFirst(count)) }
+
+    static func textStates(_ store: Store) throws -> [String: [UInt8]] {
+        try store.read { db in
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT entity, field, state FROM text_states").map {
+                    ("\($0["entity"] as String).\($0["field"] as String)", Array($0["state"] as Data))
+                })
+        }
+    }
+
+    @Test func `a highlight stays on its words when a sentence is added at the top`() throws {
+        let store = try temporaryStore()
+        let id = try store.addArticle(try Self.corpusDraft()).id
+        let h = try store.highlight(article: id, .quote("شارع الرشيد", occurrence: 1))
+        let before = try store.article(id)
+        let sentence = "تحديث: أكدت مصادر محلية صحة الخبر صباح اليوم.\n"
+        let sent = try store.ownOpCount()
+        try store.editArticle(id, [(ArticleFields.body, sentence + before.body)])
+        let after = try store.article(id)
+        #expect(after.body == sentence + before.body)
+        let a = try #require(after.annotations.first { $0.id == h })
+        let scalars = Array(after.body.unicodeScalars)
+        let start = try #require(a.start), end = try #require(a.end)
+        #expect(String(String.UnicodeScalarView(scalars[start..<end])) == "شارع الرشيد")
+        #expect(a.exact == "شارع الرشيد")
+        #expect(start == (before.annotations[0].start ?? 0) + sentence.unicodeScalars.count)
+        #expect(!a.detached)
+        // The edit is one insert of the sentence, not a new body.
+        let edit = try Self.ops(after: Int(sent), of: store)
+        #expect(edit.count == 1)
+        guard case .text(_, "body", .insert(let insert)) = edit.first?.body else {
+            Issue.record("expected one text insert, got \(edit.map(\.body))")
+            return
+        }
+        #expect(insert.text.count == sentence.unicodeScalars.count)
+        #expect(OpCodec.encodeBody(edit[0]).count < sentence.utf8.count + 80)
+    }
+
+    @Test func `two laptops correcting different paragraphs offline both keep their correction`() throws {
+        let (a, b) = (try temporaryStore(name: "a"), try temporaryStore(name: "b"))
+        let id = try a.addArticle(try Self.corpusDraft()).id
+        try Self.exchange(a, b)
+        let base = try a.article(id).body
+        var paragraphs = base.components(separatedBy: "\n")
+        #expect(paragraphs.count > 3)
+        var first = paragraphs, last = paragraphs
+        first[1] = first[1] + " (تصحيح أ)"
+        last[paragraphs.count - 1] = "(تصحيح ب) " + last[paragraphs.count - 1]
+        try a.editArticle(id, [(ArticleFields.body, first.joined(separator: "\n"))])
+        try b.editArticle(id, [(ArticleFields.body, last.joined(separator: "\n"))])
+        try Self.exchange(a, b)
+        paragraphs[1] += " (تصحيح أ)"
+        paragraphs[paragraphs.count - 1] = "(تصحيح ب) " + paragraphs[paragraphs.count - 1]
+        #expect(try a.article(id).body == paragraphs.joined(separator: "\n"))
+        #expect(try b.article(id).body == paragraphs.joined(separator: "\n"))
+        #expect(try a.conflicts().count == 0)
+        #expect(try a.canonicalDump() == b.canonicalDump())
+        #expect(try a.search("تصحيح").map(\.id) == [id])
+    }
+
+    @Test func `the same story captured twice offline is one body, and both laptops' edits land in it`() throws {
+        let (a, b) = (try temporaryStore(name: "a"), try temporaryStore(name: "b"))
+        let id = try a.addArticle(try Self.corpusDraft()).id
+        #expect(try b.addArticle(try Self.corpusDraft()).id == id)
+        let body = try a.article(id).body
+        try a.editArticle(id, [(ArticleFields.body, "أ: " + body)])
+        try b.editArticle(id, [(ArticleFields.body, body + "\nب: نهاية")])
+        try Self.exchange(a, b)
+        let merged = try a.article(id).body
+        #expect(merged == "أ: " + body + "\nب: نهاية")
+        #expect(try b.article(id).body == merged)
+        #expect(try a.canonicalDump() == b.canonicalDump())
+        #expect(try a.conflicts().fields.isEmpty)
+    }
+
+    @Test func `a rebuild reproduces every text state byte for byte`() throws {
+        let (a, b) = (try temporaryStore(name: "a"), try temporaryStore(name: "b"))
+        let id = try a.addArticle(try Self.corpusDraft()).id
+        let note = try a.highlight(article: id, .quote("شارع الرشيد", occurrence: 1), note: "تحقق")
+        try Self.exchange(a, b)
+        let body = try a.article(id).body
+        try a.editArticle(id, [(ArticleFields.body, String(body.dropLast(40)))])
+        try b.editArticle(id, [(ArticleFields.body, "مقدمة. " + body)])
+        try a.setNote(annotation: note, text: "تحقق من المصدر")
+        try b.setNote(annotation: note, text: "لقد تحقق")
+        try Self.exchange(a, b)
+        let states = try Self.textStates(a)
+        #expect(states.count == 2)
+        #expect(try Self.textStates(b) == states)
+        let dump = try a.canonicalDump()
+        try a.rebuild()
+        #expect(try Self.textStates(a) == states)
+        #expect(try a.canonicalDump() == dump)
+        #expect(try a.article(id).annotations.first?.note == "لقد تحقق من المصدر")
+    }
+
+    @Test func `an edit that arrives before the capture it builds on waits, across transactions, and then applies`() throws {
+        let (a, b, c) = (try temporaryStore(name: "a"), try temporaryStore(name: "b"), try temporaryStore(name: "c"))
+        let id = try a.addArticle(ArticleDraft(title: "عنوان", body: "نص المقال الأول")).id
+        try Self.exchange(a, b)
+        try b.editArticle(id, [(ArticleFields.body, "نص المقال الأول والمعدل")])
+        let edits = try Self.ops(after: 0, of: b)
+        try c.merge(edits)  // the character edit alone: no article yet, nothing to show
+        #expect(try c.listArticles().isEmpty)
+        #expect(try c.read { db in try Data.fetchOne(db, sql: "SELECT pending FROM text_states") } != nil)
+        try c.merge(try a.ops())  // now the capture
+        #expect(try c.article(id).body == "نص المقال الأول والمعدل")
+        #expect(try c.read { db in try Data.fetchOne(db, sql: "SELECT pending FROM text_states") } == nil)
+        try Self.exchange(b, c)
+        #expect(try b.canonicalDump() == c.canonicalDump())
+    }
+
+    @Test func `a highlight shrinks with a partial delete, grows with text typed inside it, and detaches when its words go`() throws {
+        let (a, b) = (try temporaryStore(name: "a"), try temporaryStore(name: "b"))
+        let id = try a.addArticle(ArticleDraft(title: "عنوان", body: "one two three four five")).id
+        let h = try a.highlight(article: id, .quote("two three four", occurrence: 1))
+        try Self.exchange(a, b)
+        // b types inside the highlight, a types at its edges, concurrently.
+        try b.editArticle(id, [(ArticleFields.body, "one two and a half three four five")])
+        try a.editArticle(id, [(ArticleFields.body, "one [two three four] five")])
+        try Self.exchange(a, b)
+        for store in [a, b] {
+            let article = try store.article(id)
+            #expect(article.body == "one [two and a half three four] five")
+            #expect(article.annotations.first?.exact == "two and a half three four")
+        }
+        // A delete of its first words shrinks it to what survives.
+        try a.editArticle(id, [(ArticleFields.body, "one [three four] five")])
+        try Self.exchange(a, b)
+        #expect(try b.article(id).annotations.first?.exact == "three four")
+        // Deleting all of it detaches it: kept, marked, listed.
+        try b.editArticle(id, [(ArticleFields.body, "one [] five")])
+        try Self.exchange(a, b)
+        for store in [a, b] {
+            let annotation = try #require(try store.article(id).annotations.first)
+            #expect(annotation.id == h)
+            #expect(annotation.detached)
+            #expect(annotation.start == 5 && annotation.end == 5)
+            #expect(try store.conflicts().detached.map(\.annotation) == [h])
+        }
+        #expect(try a.canonicalDump() == b.canonicalDump())
+    }
+
+    @Test func `a whole body from a laptop of the previous version shows until the next character edit, which keeps it`() throws {
+        let (a, old) = (try temporaryStore(name: "a"), try temporaryStore(name: "old"))
+        let id = try a.addArticle(ArticleDraft(title: "عنوان", body: "first body")).id
+        try a.editArticle(id, [(ArticleFields.body, "first body, edited")])
+        try Self.exchange(a, old)
+        // What a wave-1 laptop sends when it edits the body: one whole value, later.
+        let register = try old.read { db in try MergeState.register(.article(id), "body", in: db) }
+        let replaced = Op(
+            id: OpID(replica: old.replica, counter: try old.ownOpCount() + 1), hlc: HLC.tick(last: try old.clock(), nowMillis: old.now()),
+            body: .assign(.article(id), [FieldWrite("body", .string("second body, whole"), prev: register.prev(resolving: false))]))
+        try a.merge([replaced])
+        #expect(try a.article(id).body == "second body, whole")
+        try a.editArticle(id, [(ArticleFields.body, "second body, whole, and edited")])
+        #expect(try a.article(id).body == "second body, whole, and edited")
+        let dump = try a.canonicalDump()
+        try a.rebuild()
+        let rebuilt = try a.canonicalDump()
+        #expect(rebuilt == dump)
+        if rebuilt != dump {
+            let (x, y) = (dump.split(separator: "\n"), rebuilt.split(separator: "\n"))
+            print("DIFF before:", x.filter { !y.contains($0) }, "after:", y.filter { !x.contains($0) })
+        }
+    }
+
+    @Test func `an unchanged body sends nothing`() throws {
+        let store = try temporaryStore()
+        let id = try store.addArticle(ArticleDraft(title: "عنوان", body: "نص")).id
+        let count = try store.ownOpCount()
+        try store.editArticle(id, [(ArticleFields.body, "نص")])
+        #expect(try store.ownOpCount() == count)
+        #expect(try Self.textStates(store).isEmpty)
+    }
+}
