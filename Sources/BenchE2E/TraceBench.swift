@@ -10,7 +10,7 @@ import SyncWire
 //   swift build -c release --product articlesync-bench
 //   .build/release/articlesync-bench trace Tests/Fixtures/traces/automerge-paper.json.gz
 //
-// Options: --repeats N (5; times are medians), --json-out FILE
+// Options: --repeats N (5; times are medians), --store-every N (see TraceStoreBench), --json-out FILE
 //
 // Figures: `replay_ms` every patch as a local edit of its agent (concurrent traces: agents also
 // merge what their next transaction was typed on, and everything at the end); `apply_ms` every
@@ -24,6 +24,8 @@ struct TraceBenchOptions {
     var file: String
     var repeats = 5
     var jsonOut: String?
+    /// Sequential traces: also type the trace into a store, saving every N patches (0: skip).
+    var storeEvery = 100
 
     init(_ args: ArraySlice<String>) throws {
         var it = args.makeIterator()
@@ -36,8 +38,9 @@ struct TraceBenchOptions {
             switch arg {
             case "--repeats": repeats = max(1, Int(try value(arg)) ?? repeats)
             case "--json-out": jsonOut = try value(arg)
+            case "--store-every": storeEvery = max(0, Int(try value(arg)) ?? storeEvery)
             case "-h", "--help":
-                print("usage: articlesync-bench trace FILE [--repeats N] [--json-out FILE]")
+                print("usage: articlesync-bench trace FILE [--repeats N] [--store-every N (100; 0 skips the store run)] [--json-out FILE]")
                 exit(0)
             default:
                 guard file == nil, !arg.hasPrefix("-") else { throw BenchError("unexpected argument \(arg)") }
@@ -148,7 +151,8 @@ enum TraceBench {
                     }))
         }
 
-        let result: [String: Any] = [
+        let stored = try TraceStoreBench.run(trace, every: options.storeEvery)
+        var result: [String: Any] = [
             "trace": (options.file as NSString).lastPathComponent,
             "concurrent": trace.isConcurrent,
             "agents": trace.agents,
@@ -170,9 +174,12 @@ enum TraceBench {
             "load_state_ms": median(stateTimes),
             "repeats": options.repeats,
         ]
+        result.merge(stored) { a, _ in a }
         let json = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: json, as: UTF8.self))
         if let out = options.jsonOut { try json.write(to: URL(fileURLWithPath: out)) }
-        if !matched || !loadedMatches { throw BenchError("the replay did not reach the trace's endContent") }
+        if !matched || !loadedMatches || stored["store_matched_end_content"] as? Bool == false {
+            throw BenchError("the replay did not reach the trace's endContent")
+        }
     }
 }

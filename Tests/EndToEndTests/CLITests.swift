@@ -449,6 +449,31 @@ struct CLITests {
         #expect(shown.contains("«مخيم المغازي»") && shown.contains("تحقق من المصدر"))
     }
 
+    @Test func `a highlight stays on its words through edit --body-file, and is shown detached when they are deleted`() throws {
+        let dir = try Scratch()
+        let a = try laptop(dir)
+        let id = try addSeed(a)
+        let highlight = try a.object("highlight", id, "--quote", "شارع الرشيد", "--json")
+        let body = try a.object("show", id, "--json")["body"] as? String ?? ""
+        // The case: one sentence added at the top.
+        let edited = try dir.write("edited.txt", "عاجل: تأكيد الخبر من مصادر محلية.\n" + body)
+        try a.run("edit", id, "--body-file", edited).expect(0)
+        let shown = try a.object("show", id, "--json")
+        let newBody = Self.scalars(shown["body"] as? String ?? "")
+        let h = try #require((shown["annotations"] as? [[String: Any]])?.first { $0["id"] as? String == highlight["id"] as? String })
+        let start = try #require(h["start"] as? Int), end = try #require(h["end"] as? Int)
+        #expect(String(String.UnicodeScalarView(newBody[start..<end])) == "شارع الرشيد", "start/end cover the highlighted words")
+        #expect(h["exact"] as? String == "شارع الرشيد")
+        // Deleting the sentence that holds them: the highlight is kept, marked detached, listed.
+        let sentence = try #require(body.components(separatedBy: "\n").first { $0.contains("شارع الرشيد") })
+        let without = try dir.write("without.txt", (shown["body"] as? String ?? "").replacingOccurrences(of: sentence, with: ""))
+        try a.run("edit", id, "--body-file", without).expect(0)
+        #expect(try a.ok("show", id).contains("«شارع الرشيد» DETACHED"))
+        let conflicts = try a.object("conflicts", "--json")
+        #expect((conflicts["detached"] as? [[String: Any]])?.map { $0["annotation"] as? String } == [highlight["id"] as? String])
+        #expect(try a.ok("conflicts").contains("detached: «شارع الرشيد»"))
+    }
+
     @Test func `highlight refuses a quote not in the text, both selectors, and bad offsets`() throws {
         let dir = try Scratch()
         let a = try laptop(dir)

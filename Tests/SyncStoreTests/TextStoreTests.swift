@@ -202,4 +202,49 @@ import Testing
         #expect(try store.ownOpCount() == count)
         #expect(try Self.textStates(store).isEmpty)
     }
+
+    /// A JSON Lines line of the corpus article with one highlight, as another library exported it.
+    static func importLine(_ highlight: [String: Any]) throws -> Data {
+        let draft = try corpusDraft()
+        var h = highlight
+        h["kind"] = "highlight"
+        let record: [String: Any] = ["url": url, "title": draft.title, "summary": draft.summary, "body": draft.body, "annotations": [h]]
+        return try JSONSerialization.data(withJSONObject: record) + Data("\n".utf8)
+    }
+
+    @Test func `an imported highlight is re-anchored in the body as it is here, by position, quote or approximately`() throws {
+        let store = try temporaryStore()
+        let id = try store.addArticle(try Self.corpusDraft()).id
+        let original = Array(try store.article(id).body.unicodeScalars)
+        let quote = "شارع الرشيد"
+        let at = try #require(Anchor.find(quote, in: String(String.UnicodeScalarView(original)), occurrence: 1))
+        // Here the body has gained a sentence at the top since the other library exported it.
+        let sentence = "تحديث: أكدت مصادر محلية صحة الخبر.\n"
+        try store.editArticle(id, [(ArticleFields.body, sentence + String(String.UnicodeScalarView(original)))])
+        let shift = sentence.unicodeScalars.count
+        let cases: [(String, [String: Any])] = [
+            ("exact quote, stale offsets", ["start": at.start, "end": at.end, "exact": quote]),
+            ("a misspelt quote", ["start": at.start, "end": at.end, "exact": "شارع الرشيـد"]),
+            ("a quote and no offsets", ["exact": quote]),
+        ]
+        for (name, highlight) in cases {
+            let report = try store.importLibrary(try Store.parseLibrary(try Self.importLine(highlight)))
+            #expect(report.annotations == 1, "\(name)")
+        }
+        let article = try store.article(id)
+        #expect(article.annotations.count == 3)
+        for a in article.annotations {
+            #expect(a.start == at.start + shift && a.end == at.end + shift, "\(a)")
+            #expect(a.exact == quote)
+        }
+        // Bound to characters like a highlight made here: an edit before it moves it along.
+        try store.editArticle(id, [(ArticleFields.body, "— " + article.body)])
+        #expect(try store.article(id).annotations.allSatisfy { $0.exact == quote && $0.start == at.start + shift + 2 })
+        // A quote that is nowhere in the body is refused, and nothing of the line is written.
+        let before = try store.canonicalDump()
+        #expect(throws: StoreError.self) {
+            try store.importLibrary(try Store.parseLibrary(try Self.importLine(["exact": "كلمات غير موجودة في هذا المقال على الإطلاق"])))
+        }
+        #expect(try store.canonicalDump() == before)
+    }
 }

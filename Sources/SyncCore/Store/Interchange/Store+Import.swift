@@ -66,10 +66,14 @@ extension Store {
                     throw fail("annotation kind must be highlight or note, not '\(kind)'")
                 }
                 if known == .highlight {
-                    guard let s = a.fields.int(AnnotationFields.start), let e = a.fields.int(AnnotationFields.end),
-                        s >= 0, e > s, e <= length
-                    else {
-                        throw fail("highlight \(a.id ?? "") needs 0 <= start < end <= \(length) (body length)")
+                    let quoted = !(a.fields.string(AnnotationFields.exact) ?? "").isEmpty
+                    if let s = a.fields.int(AnnotationFields.start), let e = a.fields.int(AnnotationFields.end) {
+                        // With a quote, the quote decides where it goes (the body may have changed).
+                        guard s >= 0, e > s, quoted || e <= length else {
+                            throw fail("highlight \(a.id ?? "") needs 0 <= start < end <= \(length) (body length)")
+                        }
+                    } else if !quoted {
+                        throw fail("highlight \(a.id ?? "") needs start and end, or the quoted text (exact)")
                     }
                 }
             }
@@ -155,21 +159,13 @@ extension Store {
             var fields = a.fields
             fields[AnnotationFields.author] = fields[AnnotationFields.author] ?? .string(name)
             fields[AnnotationFields.createdAt] = fields[AnnotationFields.createdAt] ?? .int(now)
-            if let s = a.fields.int(AnnotationFields.start), let e = a.fields.int(AnnotationFields.end) {
-                // Read the body from the merge state: the article row is only materialized when
-                // the batch's transaction finishes.
-                let body = try w.register(entity, ArticleFields.body.name).winner?.value?.string ?? ""
-                guard let selector = Anchor.selector(start: Int(s), end: Int(e), in: body) else {
-                    throw StoreError(.invalidData, "highlight \(annotationID) is outside the body of article \(id)")
-                }
-                fields[AnnotationFields.exact] = fields[AnnotationFields.exact] ?? .string(selector.exact)
-                fields[AnnotationFields.prefix] = fields[AnnotationFields.prefix] ?? .string(selector.prefix)
-                fields[AnnotationFields.suffix] = fields[AnnotationFields.suffix] ?? .string(selector.suffix)
+            if fields.string(AnnotationFields.kind) == Annotation.Kind.highlight.rawValue {
+                try Self.anchorImported(&fields, annotationID, article: id, &w)
             }
             try w.emit(
                 .assign(
                     .annotation(annotationID, article: id),
-                    AnnotationFields.interchange.compactMap { f in fields[f].map { FieldWrite(f.name, $0) } }))
+                    AnnotationFields.all.compactMap { f in fields[f].map { FieldWrite(f.name, $0) } }))
             report.annotations += 1
         }
         // The trash goes last so the article's own annotations above are work it has seen.
@@ -185,5 +181,45 @@ extension VersionVector {
         var copy = self
         copy[replica] = Swift.max(copy[replica], counter)
         return copy
+    }
+}
+
+extension Store {
+    /// Binds an imported highlight to the characters of the article's body as it is here (which
+    /// may differ from the body it was made on: the article was already in the library and has
+    /// been edited since). Found by ``QuoteMatch``: its position if the quote is still there,
+    /// else the quote where its context fits best, else an approximate match; a highlight
+    /// without a quote goes by its offsets. Its selectors are then re-derived from this body.
+    static func anchorImported(_ fields: inout FieldValues, _ annotationID: String, article id: String, _ w: inout LocalWriter) throws {
+        // Read the body from the merge state: the article row is only materialized when the
+        // batch's transaction finishes.
+        guard let body = try w.materializer.bodyForPlacing(id) else {
+            throw StoreError(.invalidData, "highlight \(annotationID) is on article \(id), which has no body")
+        }
+        let text = Array(body.string.unicodeScalars)
+        let start = fields.int(AnnotationFields.start).map(Int.init)
+        let end = fields.int(AnnotationFields.end).map(Int.init)
+        var range: Range<Int>?
+        if let exact = fields.string(AnnotationFields.exact), !exact.isEmpty {
+            range =
+                QuoteMatch.locate(
+                    exact: Array(exact.unicodeScalars), prefix: Array((fields.string(AnnotationFields.prefix) ?? "").unicodeScalars),
+                    suffix: Array((fields.string(AnnotationFields.suffix) ?? "").unicodeScalars), position: start, in: text)?.range
+        } else if let start, let end, start >= 0, start < end, end <= text.count {
+            range = start..<end
+        }
+        guard let range, let anchor = body.text.anchor(for: range),
+            let selector = Anchor.selector(start: range.lowerBound, end: range.upperBound, in: body.string)
+        else {
+            let quote = fields.string(AnnotationFields.exact).map { " «\($0)»" } ?? ""
+            throw StoreError(
+                .invalidData, "highlight \(annotationID)\(quote) is not in the body of article \(id), not even approximately")
+        }
+        fields[AnnotationFields.start] = .int(Int64(range.lowerBound))
+        fields[AnnotationFields.end] = .int(Int64(range.upperBound))
+        fields[AnnotationFields.exact] = .string(selector.exact)
+        fields[AnnotationFields.prefix] = .string(selector.prefix)
+        fields[AnnotationFields.suffix] = .string(selector.suffix)
+        fields[AnnotationFields.anchor] = .string(anchor.encoded)
     }
 }
