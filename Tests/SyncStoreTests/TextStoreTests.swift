@@ -247,4 +247,36 @@ import Testing
         }
         #expect(try store.canonicalDump() == before)
     }
+
+    @Test func `a wave-1 store's body becomes the start of its text, and its highlights follow their words`() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("articlesync-wave1-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("old.sqlite").path
+        try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/Fixtures/wave1-store.sqlite3").path, toPath: path)
+        let store = try Store.open(at: path)
+        let summary = try #require(
+            try store.listArticles().first { try !store.article($0.id).annotations.filter { $0.kind == .highlight }.isEmpty })
+        let before = try store.article(summary.id)
+        let highlights = before.annotations.filter { $0.kind == .highlight }
+        let prefix = "مقدمة جديدة. "
+        try store.editArticle(summary.id, [(ArticleFields.body, prefix + before.body)])
+        let after = try store.article(summary.id)
+        #expect(after.body == prefix + before.body)
+        for h in highlights {
+            let now = try #require(after.annotations.first { $0.id == h.id })
+            #expect(now.exact == h.exact)
+            #expect(now.start == h.start.map { $0 + prefix.unicodeScalars.count })
+        }
+        // The edit names the wave-1 body's characters by their genesis ids: one insert at the start.
+        let last = try #require(try store.ops(replica: store.replica).last)
+        guard case .text(_, "body", .insert(let insert)) = last.body else {
+            Issue.record("expected a text insert, got \(last.body)")
+            return
+        }
+        #expect(insert.right?.replica == TextGenesis.replica(of: .article(summary.id), field: "body", text: before.body))
+        let dump = try store.canonicalDump()
+        try store.rebuild()
+        #expect(try store.canonicalDump() == dump)
+    }
 }

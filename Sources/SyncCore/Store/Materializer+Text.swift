@@ -93,7 +93,7 @@ extension Materializer {
     /// anchor this body does not hold keeps its written offsets.
     mutating func place(_ f: inout FieldValues, in article: String) throws -> Bool {
         guard f.string(AnnotationFields.kind) == Annotation.Kind.highlight.rawValue,
-            let anchor = f.string(AnnotationFields.anchor).flatMap(TextAnchor.init(encoded:)),
+            let anchor = try f.string(AnnotationFields.anchor).flatMap(TextAnchor.init(encoded:)) ?? writtenAnchor(f, in: article),
             let body = try bodyForPlacing(article), let place = body.text.place(of: anchor)
         else { return false }
         switch place {
@@ -113,9 +113,25 @@ extension Materializer {
         }
     }
 
+    /// The anchor of a highlight written without one (by the previous version): the characters
+    /// `start ..< end` of the body's winning written value, when its quote is what that value
+    /// says there. So a wave-1 highlight follows its words once the body is edited by characters.
+    mutating func writtenAnchor(_ f: FieldValues, in article: String) throws -> TextAnchor? {
+        guard let start = f.int(AnnotationFields.start), let end = f.int(AnnotationFields.end), start >= 0, end > start,
+            end <= Int64(UInt32.max), let exact = f.string(AnnotationFields.exact),
+            case .string(let value)? = try cache.register(.article(article), ArticleFields.body.name, in: db).winner?.value
+        else { return nil }
+        let scalars = value.unicodeScalars
+        guard end <= Int64(scalars.count),
+            scalars.dropFirst(Int(start)).prefix(Int(end - start)).elementsEqual(exact.unicodeScalars)
+        else { return nil }
+        let genesis = TextGenesis.replica(of: .article(article), field: ArticleFields.body.name, text: value)
+        return TextAnchor(first: CharID(replica: genesis, seq: UInt32(start)), last: CharID(replica: genesis, seq: UInt32(end - 1)))
+    }
+
     /// The highlights of every article whose body the batch changed: their positions follow it.
     mutating func touchHighlights() throws {
-        let select = try db.cachedStatement(sql: "SELECT id FROM annotations WHERE article = ? AND anchor IS NOT NULL")
+        let select = try db.cachedStatement(sql: "SELECT id FROM annotations WHERE article = ? AND kind = 'highlight'")
         for (article, fields) in articleFields where fields.contains(ArticleFields.body.name) {
             for id in try String.fetchAll(select, arguments: [article]) { touched.insert(.annotation(id, article: article)) }
         }
