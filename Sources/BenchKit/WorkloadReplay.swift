@@ -152,8 +152,8 @@ public struct ReplayReport: Sendable, CustomStringConvertible {
               skipped: \(list(skipped))
               no-ops:  \(list(noOps))
               ms/op:   \(perOp)
-              body splices: \(bodySplices) (ins \(spliceInsertedBytes) B, del \(spliceDeletedBytes) B) written as \
-            whole bodies of \(spliceBodyBytes) B; ops \(spliceOpBytes) B raw, \(spliceFrameBytes) B as single-op frames; \
+              body splices: \(bodySplices) (ins \(spliceInsertedBytes) B, del \(spliceDeletedBytes) B; as whole \
+            bodies \(spliceBodyBytes) B); ops \(spliceOpBytes) B raw, \(spliceFrameBytes) B as single-op frames; \
             offset mismatches \(spliceOffsetMismatches), anchor mismatches \(anchorMismatches)
             """
     }

@@ -113,12 +113,20 @@ extension Materializer {
         }
     }
 
-    /// The anchor of a highlight written without one (by the previous version): the characters
-    /// `start ..< end` of the body's winning written value, when its quote is what that value
-    /// says there. So a wave-1 highlight follows its words once the body is edited by characters.
+    /// The anchor of a highlight written without one (by the previous version, or by this one
+    /// on a body no character edit has reached: see ``impliedAnchor(start:end:exact:in:)``).
     mutating func writtenAnchor(_ f: FieldValues, in article: String) throws -> TextAnchor? {
-        guard let start = f.int(AnnotationFields.start), let end = f.int(AnnotationFields.end), start >= 0, end > start,
-            end <= Int64(UInt32.max), let exact = f.string(AnnotationFields.exact),
+        guard let start = f.int(AnnotationFields.start), let end = f.int(AnnotationFields.end), let exact = f.string(AnnotationFields.exact)
+        else { return nil }
+        return try impliedAnchor(start: start, end: end, exact: exact, in: article)
+    }
+
+    /// The characters `start ..< end` of the body's winning written value, when `exact` is what
+    /// that value says there: the anchor a highlight has without writing one. So a wave-1
+    /// highlight follows its words once the body is edited by characters, and a highlight of a
+    /// body nobody has edited by characters yet costs no anchor on the wire.
+    mutating func impliedAnchor(start: Int64, end: Int64, exact: String, in article: String) throws -> TextAnchor? {
+        guard start >= 0, end > start, end <= Int64(UInt32.max),
             case .string(let value)? = try cache.register(.article(article), ArticleFields.body.name, in: db).winner?.value
         else { return nil }
         let scalars = value.unicodeScalars

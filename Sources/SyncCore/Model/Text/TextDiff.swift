@@ -1,5 +1,6 @@
-/// The smallest set of splices that turns one text into another, over Unicode scalars: common
-/// prefix and suffix trimmed, then Myers' O(ND) diff on what is left.
+/// A small set of splices that turns one text into another, over Unicode scalars: common prefix
+/// and suffix trimmed, then Myers' O(ND) diff on what is left, then changes a short common
+/// stretch apart joined into one.
 public enum TextDiff {
     /// At `position` of the old text, delete `deleteCount` scalars and insert `inserted`.
     /// Positions are in the old text; changes are in order and do not overlap.
@@ -56,7 +57,44 @@ public enum TextDiff {
             }
             changes.append(Change(position: prefix + position, deleteCount: deleted, inserted: inserted))
         }
-        return changes
+        return merged(changes, old: old)
+    }
+
+    /// Joins changes separated by a common stretch no longer than the changes on both sides of
+    /// it (diff-match-patch's semantic cleanup). Myers finds the fewest changed scalars, and
+    /// between two unrelated sentences that means letters they happen to share, kept, with a
+    /// change between each: a rewritten note would be dozens of ops, each costing more than the
+    /// letters it keeps, and the text would be left in fragments. Retyping such a stretch keeps
+    /// the rewrite one change; deliberate small edits around longer text (quote marks around a
+    /// phrase, a word fixed in each of two sentences) stay separate, so a highlight of the text
+    /// between them keeps its characters.
+    static func merged(_ changes: [Change], old: [Unicode.Scalar]) -> [Change] {
+        // A joined change is longer, which may let it join the one before: repeat until stable.
+        var changes = changes
+        while true {
+            let pass = mergedOnce(changes, old: old)
+            if pass.count == changes.count { return pass }
+            changes = pass
+        }
+    }
+
+    static func mergedOnce(_ changes: [Change], old: [Unicode.Scalar]) -> [Change] {
+        guard var current = changes.first else { return [] }
+        var out: [Change] = []
+        for next in changes.dropFirst() {
+            let gapStart = current.position + current.deleteCount
+            let gap = next.position - gapStart
+            if gap <= max(current.deleteCount, current.inserted.count) && gap <= max(next.deleteCount, next.inserted.count) {
+                current = Change(
+                    position: current.position, deleteCount: current.deleteCount + gap + next.deleteCount,
+                    inserted: current.inserted + old[gapStart..<next.position] + next.inserted)
+            } else {
+                out.append(current)
+                current = next
+            }
+        }
+        out.append(current)
+        return out
     }
 
     enum Step: Equatable { case equal, delete, insert }

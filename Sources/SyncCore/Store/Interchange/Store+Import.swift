@@ -220,6 +220,8 @@ extension Store {
         fields[AnnotationFields.exact] = .string(selector.exact)
         fields[AnnotationFields.prefix] = .string(selector.prefix)
         fields[AnnotationFields.suffix] = .string(selector.suffix)
-        fields[AnnotationFields.anchor] = .string(anchor.encoded)
+        let implied = try w.materializer.impliedAnchor(
+            start: Int64(range.lowerBound), end: Int64(range.upperBound), exact: selector.exact, in: id)
+        fields[AnnotationFields.anchor] = implied == anchor ? nil : .string(anchor.encoded)
     }
 }
