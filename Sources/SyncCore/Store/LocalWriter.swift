@@ -59,18 +59,36 @@ struct LocalWriter {
     /// (``TextSequence/replace(with:by:)``): a changed sentence costs that sentence. The diff is
     /// from the text as it merged; a field no character edit has reached yet starts from its
     /// value's genesis run (``TextGenesis``), which enters the stored state through the edits
-    /// that name it, as on every other laptop. (A whole write newer than the merged text, an
-    /// older laptop's, is what the field shows: diffing from the merged text to the new value
-    /// carries that write into the text as well.) Returns whether anything changed.
+    /// that name it, as on every other laptop. A field showing a whole write newer than its text
+    /// (an older laptop's) is first made that value, by sending its genesis run and deleting the
+    /// rest (Protocol.md, "What the field shows"). Returns whether anything changed.
     @discardableResult
     mutating func editText(_ entity: EntityRef, _ field: Field, to newValue: String) throws -> Bool {
-        var text = try materializer.texts.state(entity, field.name, in: db).text
-        if text.totalCount == 0, case .string(let value)? = try register(entity, field.name).winner?.value,
-            let genesis = TextGenesis.insert(of: entity, field: field.name, text: value)
-        {
-            text.apply(.insert(genesis))
+        let held = try materializer.texts.state(entity, field.name, in: db)
+        let winner = try register(entity, field.name).winner
+        let merged = Materializer.showsMergedText(held, winner: winner)
+        var text = held.text
+        var edits: [TextEdit] = []
+        if case .string(let value)? = winner?.value, let genesis = TextGenesis.insert(of: entity, field: field.name, text: value) {
+            if newValue == value && !merged { return false }
+            if text.totalCount == 0 {
+                text.apply(.insert(genesis))
+            } else if !merged && text.text != value {
+                if !text.holdsCharacters(of: genesis.id.replica) {
+                    text.apply(.insert(genesis))
+                    edits.append(.insert(genesis))
+                }
+                let others = text.spans.filter { !$0.deleted && $0.id.replica != genesis.id.replica }.map {
+                    CharRange(replica: $0.id.replica, seq: $0.id.seq, count: UInt32($0.text.count))
+                }
+                if !others.isEmpty {
+                    let delete = TextDelete(ranges: others)
+                    text.apply(.delete(delete))
+                    edits.append(.delete(delete))
+                }
+            }
         }
-        let edits = text.replace(with: Array(newValue.unicodeScalars), by: replica)
+        edits += text.replace(with: Array(newValue.unicodeScalars), by: replica)
         for edit in edits { try emit(.text(entity, field: field.name, edit)) }
         return !edits.isEmpty
     }

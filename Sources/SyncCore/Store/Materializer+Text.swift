@@ -5,52 +5,73 @@ import SyncModel
 /// text field shows, and where highlights sit in the body.
 extension Materializer {
     /// Applies one character edit to the text of `entity.field`. An edit that waits for
-    /// characters may be waiting for the genesis run of a value the field's register holds: that
-    /// run is inserted then (and the edit with it).
+    /// characters may be waiting for the genesis run of a value written to the field: that run
+    /// is inserted then (and the edit with it).
     mutating func applyText(_ edit: TextEdit, hlc: HLC, to entity: EntityRef, _ field: String) throws {
         let waiting = try texts.update(entity, field, in: db) { held in
             held.hlc = max(held.hlc ?? hlc, hlc)
-            return held.text.apply(edit) == .waiting
+            held.text.apply(edit)
+            return held.text.pendingCount > 0
         }
-        if waiting { try startText(entity, field) }
+        if waiting {
+            let key = TextStates.Key(entity: entity, field: field)
+            waitingTexts.insert(key)
+            try startText(key)
+        }
     }
 
-    /// Inserts the genesis run (``TextGenesis``) of every value written to `entity.field` that a
-    /// waiting edit needs. The values are looked for in the field's register, then in the op log
-    /// (a register keeps no value of a write dominated before it arrived). A value no edit names
-    /// is never inserted: a text's state is a function of its text ops and the values they name.
-    mutating func startText(_ entity: EntityRef, _ field: String) throws {
-        var awaited = try texts.state(entity, field, in: db).text.awaitedReplicas
-        guard !awaited.isEmpty else { return }
-        var runs: [ReplicaID: TextInsert] = [:]
-        func consider(_ value: Value?) {
-            guard case .string(let text)? = value else { return }
-            let replica = TextGenesis.replica(of: entity, field: field, text: text)
-            guard awaited.remove(replica) != nil else { return }
-            runs[replica] = TextGenesis.insert(of: entity, field: field, text: text)
+    /// Inserts the genesis run (``TextGenesis``) of every value written to `key` that a waiting
+    /// edit needs, until none is needed: an edit woken by one run may then wait for another. The
+    /// values are looked for in the field's register, then in the op log (a register keeps no
+    /// value of a write dominated before it arrived), once per batch. A value no edit names is
+    /// never inserted: a text's state is a function of its text ops and the values they name.
+    mutating func startText(_ key: TextStates.Key) throws {
+        var inserted: Set<ReplicaID> = []
+        while true {
+            let awaited = try texts.state(key.entity, key.field, in: db).text.awaitedReplicas.subtracting(inserted)
+            guard !awaited.isEmpty else { return }
+            let values = try genesisValues(key)
+            let runs = awaited.sorted().compactMap { values[$0].flatMap { TextGenesis.insert(of: key.entity, field: key.field, text: $0) } }
+            guard !runs.isEmpty else { return }
+            try texts.update(key.entity, key.field, in: db) { held in
+                for run in runs { held.text.apply(.insert(run)) }
+            }
+            inserted.formUnion(runs.map(\.id.replica))
         }
-        for version in try cache.register(entity, field, in: db).versions.values { consider(version.value) }
-        if !awaited.isEmpty, let article = entity.articleID {
+    }
+
+    /// Every string value written to `key`, by its genesis replica: from the register and from
+    /// the article's ops in the log. Kept for the batch (``finish()`` asks again once the batch's
+    /// own ops are in the log).
+    mutating func genesisValues(_ key: TextStates.Key) throws -> [ReplicaID: String] {
+        if let known = genesis[key] { return known }
+        var values: [ReplicaID: String] = [:]
+        func add(_ value: Value?) {
+            guard case .string(let text)? = value else { return }
+            values[TextGenesis.replica(of: key.entity, field: key.field, text: text)] = text
+        }
+        for version in try cache.register(key.entity, key.field, in: db).versions.values { add(version.value) }
+        if let article = key.entity.articleID {
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: "SELECT replica, counter, hlc, body FROM ops WHERE article = ?"), arguments: [article])
-            while !awaited.isEmpty, let row = try rows.next() {
-                guard case .assign(let e, let writes) = try OpLog.decode(row).body, e == entity else { continue }
-                for write in writes where write.field == field { consider(write.value) }
+            while let row = try rows.next() {
+                guard case .assign(let e, let writes) = try OpLog.decode(row).body, e == key.entity else { continue }
+                for write in writes where write.field == key.field { add(write.value) }
             }
         }
-        guard !runs.isEmpty else { return }
-        try texts.update(entity, field, in: db) { held in
-            for replica in runs.keys.sorted() { held.text.apply(.insert(runs[replica]!)) }
-        }
+        genesis[key] = values
+        return values
     }
 
-    /// Starts the texts whose edits arrived before the value they build on (the batch wrote that
-    /// value, after them); called once the batch's ops are in the log.
+    /// Starts the texts whose edits still wait once the batch's ops are in the log: those the
+    /// batch wrote a value of, or left waiting.
     mutating func startTexts() throws {
-        for key in assignedTexts where try texts.mayWait(key, in: db) {
-            try startText(key.entity, key.field)
+        genesis = [:]
+        for key in assignedTexts.union(waitingTexts) where try texts.mayWait(key, in: db) {
+            try startText(key)
         }
         assignedTexts = []
+        waitingTexts = []
     }
 
     /// Whether a text field shows its merged text rather than its register's winning value: once

@@ -17,6 +17,10 @@ struct Materializer {
     /// Text fields written whole in this batch: a value that waiting character edits need starts
     /// their text (``TextGenesis``) at ``finish()``.
     var assignedTexts: Set<TextStates.Key> = []
+    /// Texts an edit of this batch left waiting (started again at ``finish()``).
+    var waitingTexts: Set<TextStates.Key> = []
+    /// Per text, the values written to it by genesis replica (``genesisValues(_:)``).
+    var genesis: [TextStates.Key: [ReplicaID: String]] = [:]
     /// Per article, the body highlights are placed in (``bodyForPlacing(_:)``), for this finish.
     var placing: [String: (text: TextSequence, string: String)?] = [:]
     /// Entities' registers and sets held before the cache is written back early and dropped (a
@@ -62,7 +66,11 @@ struct Materializer {
         case .assign(let entity, let writes):
             for write in writes {
                 try cache.assign(entity, write.field, id: op.id, hlc: op.hlc, value: write.value, prev: write.prev, in: db)
-                if TextFields.contains(entity.kind, write.field) { assignedTexts.insert(TextStates.Key(entity: entity, field: write.field)) }
+                if TextFields.contains(entity.kind, write.field) {
+                    let key = TextStates.Key(entity: entity, field: write.field)
+                    assignedTexts.insert(key)
+                    genesis[key] = nil
+                }
             }
             if entity.kind == .article {
                 articleFields[entity.id, default: []].formUnion(writes.map(\.field))
@@ -91,6 +99,7 @@ struct Materializer {
         if cache.count > Self.cacheLimit {
             try cache.flush(db)
             cache = MergeCache()
+            genesis = [:]
         }
         if texts.count > Self.textCacheLimit {
             try texts.flush(db)  // texts still waiting for their start are started at finish

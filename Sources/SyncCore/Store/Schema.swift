@@ -194,6 +194,14 @@ enum Schema {
                     ALTER TABLE annotations ADD COLUMN anchor TEXT;
                     ALTER TABLE annotations ADD COLUMN detached INTEGER NOT NULL DEFAULT 0;
                     """)
+            // A store of the version before kept and relayed text ops without applying them:
+            // if its log holds any, its bodies and notes are re-derived now, from the log.
+            let rows = try Row.fetchCursor(db, sql: "SELECT body FROM ops WHERE work = 1")
+            while let row = try rows.next() {
+                guard case .text = try OpCodec.decodeBody(Array(row["body"] as Data)).body else { continue }
+                try Store.rebuildDerived(db)
+                break
+            }
         }
         return migrator
     }

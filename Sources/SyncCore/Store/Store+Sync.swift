@@ -116,16 +116,19 @@ extension Store {
 
     /// Re-derives all merge state and materialized tables from the op log alone.
     public func rebuild() throws {
-        try write { db in
-            try SearchIndex.suspend(db)  // rebuilt once below, not article by article
-            for table in Schema.derivedTables { try db.execute(sql: "DELETE FROM \(table)") }
-            var materializer = Materializer(db)
-            let rows = try Row.fetchCursor(db, sql: "SELECT replica, counter, hlc, body FROM ops ORDER BY replica, counter")
-            while let row = try rows.next() {
-                try materializer.apply(try OpLog.decode(row))
-            }
-            try materializer.finish()
-            try SearchIndex.rebuild(db)
+        try write { db in try Self.rebuildDerived(db) }
+    }
+
+    /// ``rebuild()`` inside the caller's transaction (also used by a migration).
+    static func rebuildDerived(_ db: Database) throws {
+        try SearchIndex.suspend(db)  // rebuilt once below, not article by article
+        for table in Schema.derivedTables { try db.execute(sql: "DELETE FROM \(table)") }
+        var materializer = Materializer(db)
+        let rows = try Row.fetchCursor(db, sql: "SELECT replica, counter, hlc, body FROM ops ORDER BY replica, counter")
+        while let row = try rows.next() {
+            try materializer.apply(try OpLog.decode(row))
         }
+        try materializer.finish()
+        try SearchIndex.rebuild(db)
     }
 }

@@ -59,7 +59,7 @@ struct TextStates {
 
     /// Drops what is held of `entity` (after a flush: the table says the same).
     mutating func forget(_ entity: EntityRef) {
-        for field in held.keys where field.entity == entity { held[field] = nil }
+        for field in TextFields.all where field.entity == entity.kind { held[Key(entity: entity, field: field.name)] = nil }
     }
 
     /// Writes every changed text.

@@ -9,12 +9,12 @@ import Foundation
 /// that wrote it. So two laptops that capture the same story offline number its characters the
 /// same, and their character edits merge into one body, not two copies. No op carries the genesis
 /// run: a store inserts it (at the start, with no origins) when the first edit that names one of
-/// its characters arrives and a write of that value is in the field's register (Protocol.md,
-/// "Text in a store").
+/// its characters arrives and an `assign` of that value is in its op log (Protocol.md, "The
+/// genesis run").
 public enum TextGenesis {
     /// The replica id of the characters of `text` as a value of `field` of `entity`: the first 16
-    /// bytes of SHA-256 over `articlesync text genesis 1`, the entity kind byte, the entity id,
-    /// the field name and the text (UTF-8), each followed by a NUL byte.
+    /// bytes of SHA-256 over `articlesync text genesis 1`, the entity kind as a decimal string,
+    /// the entity id, the field name and the text (UTF-8), each followed by a NUL byte.
     public static func replica(of entity: EntityRef, field: String, text: String) -> ReplicaID {
         var hasher = SHA256()
         for part in ["articlesync text genesis 1", String(entity.kind.rawValue), entity.id, field, text] {

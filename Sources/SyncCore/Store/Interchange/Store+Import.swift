@@ -93,6 +93,7 @@ extension Store {
         let collections = records.map(\.record).filter { $0.kind == .collection }
         let articles = records.map(\.record).filter { $0.kind == .article }
         var report = ImportReport()
+        try checkHighlights(articles)  // before any write: a highlight found nowhere leaves nothing imported
         let collectionOps = try local { w -> Int in
             let before = w.counter
             for c in collections {
@@ -196,25 +197,9 @@ extension Store {
         guard let body = try w.materializer.bodyForPlacing(id) else {
             throw StoreError(.invalidData, "highlight \(annotationID) is on article \(id), which has no body")
         }
-        let text = Array(body.string.unicodeScalars)
-        let start = fields.int(AnnotationFields.start).map(Int.init)
-        let end = fields.int(AnnotationFields.end).map(Int.init)
-        var range: Range<Int>?
-        if let exact = fields.string(AnnotationFields.exact), !exact.isEmpty {
-            range =
-                QuoteMatch.locate(
-                    exact: Array(exact.unicodeScalars), prefix: Array((fields.string(AnnotationFields.prefix) ?? "").unicodeScalars),
-                    suffix: Array((fields.string(AnnotationFields.suffix) ?? "").unicodeScalars), position: start, in: text)?.range
-        } else if let start, let end, start >= 0, start < end, end <= text.count {
-            range = start..<end
-        }
-        guard let range, let anchor = body.text.anchor(for: range),
+        guard let range = importedRange(fields, in: Array(body.string.unicodeScalars)), let anchor = body.text.anchor(for: range),
             let selector = Anchor.selector(start: range.lowerBound, end: range.upperBound, in: body.string)
-        else {
-            let quote = fields.string(AnnotationFields.exact).map { " «\($0)»" } ?? ""
-            throw StoreError(
-                .invalidData, "highlight \(annotationID)\(quote) is not in the body of article \(id), not even approximately")
-        }
+        else { throw notFound(fields, annotationID, article: id) }
         fields[AnnotationFields.start] = .int(Int64(range.lowerBound))
         fields[AnnotationFields.end] = .int(Int64(range.upperBound))
         fields[AnnotationFields.exact] = .string(selector.exact)
@@ -223,5 +208,47 @@ extension Store {
         let implied = try w.materializer.impliedAnchor(
             start: Int64(range.lowerBound), end: Int64(range.upperBound), exact: selector.exact, in: id)
         fields[AnnotationFields.anchor] = implied == anchor ? nil : .string(anchor.encoded)
+    }
+
+    /// Where an imported highlight goes in `text` (``QuoteMatch``, or its offsets without a quote).
+    static func importedRange(_ fields: FieldValues, in text: [Unicode.Scalar]) -> Range<Int>? {
+        let start = fields.int(AnnotationFields.start).map(Int.init)
+        let end = fields.int(AnnotationFields.end).map(Int.init)
+        if let exact = fields.string(AnnotationFields.exact), !exact.isEmpty {
+            return QuoteMatch.locate(
+                exact: Array(exact.unicodeScalars), prefix: Array((fields.string(AnnotationFields.prefix) ?? "").unicodeScalars),
+                suffix: Array((fields.string(AnnotationFields.suffix) ?? "").unicodeScalars), position: start, in: text)?.range
+        }
+        guard let start, let end, start >= 0, start < end, end <= text.count else { return nil }
+        return start..<end
+    }
+
+    static func notFound(_ fields: FieldValues, _ annotationID: String, article id: String) -> StoreError {
+        let quote = fields.string(AnnotationFields.exact).map { " «\($0)»" } ?? ""
+        return StoreError(.invalidData, "highlight \(annotationID)\(quote) is not in the body of article \(id), not even approximately")
+    }
+
+    /// Finds every highlight of `articles` in the body it will be placed in (the library's, for
+    /// an article already here; else the first record's), in one read before the import writes.
+    func checkHighlights(_ articles: [LibraryRecord]) throws {
+        let records = articles.filter { ($0.annotations ?? []).contains { $0.fields.string(AnnotationFields.kind) == "highlight" } }
+        guard !records.isEmpty else { return }
+        try read { db in
+            var m = Materializer(db)
+            var bodies: [String: [Unicode.Scalar]] = [:]
+            for r in records {
+                let draft = ArticleDraft(fields: r.fields)
+                let id = draft.id
+                if bodies[id] == nil {
+                    let here = try m.bodyForPlacing(id)?.string
+                    bodies[id] = Array((here ?? draft.body.nfc).unicodeScalars)
+                }
+                for a in r.annotations ?? [] where a.fields.string(AnnotationFields.kind) == "highlight" {
+                    if Self.importedRange(a.fields, in: bodies[id]!) == nil {
+                        throw Self.notFound(a.fields, a.id ?? "(new)", article: id)
+                    }
+                }
+            }
+        }
     }
 }
