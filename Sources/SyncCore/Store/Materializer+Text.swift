@@ -30,8 +30,8 @@ extension Materializer {
         while true {
             let awaited = try texts.state(key.entity, key.field, in: db).text.awaitedReplicas.subtracting(inserted)
             guard !awaited.isEmpty else { return }
-            let values = try genesisValues(key)
-            let runs = awaited.sorted().compactMap { values[$0].flatMap { TextGenesis.insert(of: key.entity, field: key.field, text: $0) } }
+            let values = try genesisRuns(key)
+            let runs = awaited.sorted().compactMap { values[$0] }
             guard !runs.isEmpty else { return }
             try texts.update(key.entity, key.field, in: db) { held in
                 for run in runs { held.text.apply(.insert(run)) }
@@ -40,15 +40,15 @@ extension Materializer {
         }
     }
 
-    /// Every string value written to `key`, by its genesis replica: from the register and from
-    /// the article's ops in the log. Kept for the batch (``finish()`` asks again once the batch's
-    /// own ops are in the log).
-    mutating func genesisValues(_ key: TextStates.Key) throws -> [ReplicaID: String] {
+    /// The genesis run of every string value written to `key`, by its replica: from the register
+    /// and from the article's ops in the log. Kept for the batch (``finish()`` asks again once the
+    /// batch's own ops are in the log).
+    mutating func genesisRuns(_ key: TextStates.Key) throws -> [ReplicaID: TextInsert] {
         if let known = genesis[key] { return known }
-        var values: [ReplicaID: String] = [:]
+        var values: [ReplicaID: TextInsert] = [:]
         func add(_ value: Value?) {
-            guard case .string(let text)? = value else { return }
-            values[TextGenesis.replica(of: key.entity, field: key.field, text: text)] = text
+            guard case .string(let text)? = value, let run = TextGenesis.insert(of: key.entity, field: key.field, text: text) else { return }
+            values[run.id.replica] = run
         }
         for version in try cache.register(key.entity, key.field, in: db).versions.values { add(version.value) }
         if let article = key.entity.articleID {
@@ -119,19 +119,31 @@ extension Materializer {
         else { return false }
         switch place {
         case .covering(let range):
-            f[AnnotationFields.start] = .int(Int64(range.lowerBound))
-            f[AnnotationFields.end] = .int(Int64(range.upperBound))
-            if let selector = Anchor.selector(start: range.lowerBound, end: range.upperBound, in: body.string) {
-                f[AnnotationFields.exact] = .string(selector.exact)
-                f[AnnotationFields.prefix] = .string(selector.prefix)
-                f[AnnotationFields.suffix] = .string(selector.suffix)
-            }
+            Self.setSelectors(&f, range, in: body.string)
             return false
         case .detached(let at):
             f[AnnotationFields.start] = .int(Int64(at))
             f[AnnotationFields.end] = .int(Int64(at))
             return true
         }
+    }
+
+    /// Writes a highlight's TextPositionSelector (`start`, `end`) and TextQuoteSelector (`exact`,
+    /// `prefix`, `suffix`) for `range` of `body`.
+    static func setSelectors(_ f: inout FieldValues, _ range: Range<Int>, in body: String) {
+        f[AnnotationFields.start] = .int(Int64(range.lowerBound))
+        f[AnnotationFields.end] = .int(Int64(range.upperBound))
+        guard let selector = Anchor.selector(start: range.lowerBound, end: range.upperBound, in: body) else { return }
+        f[AnnotationFields.exact] = .string(selector.exact)
+        f[AnnotationFields.prefix] = .string(selector.prefix)
+        f[AnnotationFields.suffix] = .string(selector.suffix)
+    }
+
+    /// The `anchor` value a new highlight of `range` writes: none when its characters are the
+    /// implied ones (``impliedAnchor(start:end:exact:in:)``), which cost nothing on the wire.
+    mutating func anchorToWrite(_ anchor: TextAnchor, _ range: Range<Int>, exact: String, in article: String) throws -> Value? {
+        let implied = try impliedAnchor(start: Int64(range.lowerBound), end: Int64(range.upperBound), exact: exact, in: article)
+        return implied == anchor ? nil : .string(anchor.encoded)
     }
 
     /// The anchor of a highlight written without one (by the previous version, or by this one

@@ -19,8 +19,8 @@ struct Materializer {
     var assignedTexts: Set<TextStates.Key> = []
     /// Texts an edit of this batch left waiting (started again at ``finish()``).
     var waitingTexts: Set<TextStates.Key> = []
-    /// Per text, the values written to it by genesis replica (``genesisValues(_:)``).
-    var genesis: [TextStates.Key: [ReplicaID: String]] = [:]
+    /// Per text, the genesis runs of the values written to it (``genesisRuns(_:)``).
+    var genesis: [TextStates.Key: [ReplicaID: TextInsert]] = [:]
     /// Per article, the body highlights are placed in (``bodyForPlacing(_:)``), for this finish.
     var placing: [String: (text: TextSequence, string: String)?] = [:]
     /// Entities' registers and sets held before the cache is written back early and dropped (a

@@ -41,16 +41,14 @@ extension Store {
                     .invalidInput, "range \(range.start)..<\(range.end) is outside the article body (\(body.unicodeScalars.count) characters)")
             }
             var writes = [
-                FieldWrite("kind", .string("highlight")),
-                FieldWrite("start", .int(Int64(range.start))),
+                FieldWrite("kind", .string("highlight")), FieldWrite("start", .int(Int64(range.start))),
                 FieldWrite("end", .int(Int64(range.end))), FieldWrite("exact", .string(selector.exact)),
                 FieldWrite("prefix", .string(selector.prefix)), FieldWrite("suffix", .string(selector.suffix)),
                 FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
             ]
-            // The anchor goes on the wire only when the characters are not the implied ones.
-            let implied = try w.materializer.impliedAnchor(
-                start: Int64(range.start), end: Int64(range.end), exact: selector.exact, in: id)
-            if implied != anchor { writes.append(FieldWrite("anchor", .string(anchor.encoded))) }
+            if let written = try w.materializer.anchorToWrite(anchor, range.start..<range.end, exact: selector.exact, in: id) {
+                writes.append(FieldWrite("anchor", written))
+            }
             if let note { writes.append(FieldWrite("note", .string(note))) }
             if let color { writes.append(FieldWrite("color", .string(color))) }
             try w.emit(.assign(.annotation(annotation, article: id), writes))

@@ -197,17 +197,10 @@ extension Store {
         guard let body = try w.materializer.bodyForPlacing(id) else {
             throw StoreError(.invalidData, "highlight \(annotationID) is on article \(id), which has no body")
         }
-        guard let range = importedRange(fields, in: Array(body.string.unicodeScalars)), let anchor = body.text.anchor(for: range),
-            let selector = Anchor.selector(start: range.lowerBound, end: range.upperBound, in: body.string)
+        guard let range = importedRange(fields, in: Array(body.string.unicodeScalars)), let anchor = body.text.anchor(for: range)
         else { throw notFound(fields, annotationID, article: id) }
-        fields[AnnotationFields.start] = .int(Int64(range.lowerBound))
-        fields[AnnotationFields.end] = .int(Int64(range.upperBound))
-        fields[AnnotationFields.exact] = .string(selector.exact)
-        fields[AnnotationFields.prefix] = .string(selector.prefix)
-        fields[AnnotationFields.suffix] = .string(selector.suffix)
-        let implied = try w.materializer.impliedAnchor(
-            start: Int64(range.lowerBound), end: Int64(range.upperBound), exact: selector.exact, in: id)
-        fields[AnnotationFields.anchor] = implied == anchor ? nil : .string(anchor.encoded)
+        Materializer.setSelectors(&fields, range, in: body.string)
+        fields[AnnotationFields.anchor] = try w.materializer.anchorToWrite(anchor, range, exact: fields.string(AnnotationFields.exact) ?? "", in: id)
     }
 
     /// Where an imported highlight goes in `text` (``QuoteMatch``, or its offsets without a quote).
