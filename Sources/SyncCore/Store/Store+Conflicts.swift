@@ -30,7 +30,7 @@ public struct TrashConflict: Sendable, Equatable, Codable {
 }
 
 /// A highlight whose every character was deleted by an edit of the body: kept (with the quote
-/// it was made on) and listed until someone removes it or highlights the passage again.
+/// it was made on) and listed until someone removes it (`synccli annotation remove`).
 public struct DetachedHighlight: Sendable, Equatable, Codable {
     public var article: String
     public var title: String
