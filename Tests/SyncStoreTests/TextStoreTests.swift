@@ -65,6 +65,41 @@ import Testing
         #expect(OpCodec.encodeBody(edit[0]).count < sentence.utf8.count + 80)
     }
 
+    /// A highlight's context (`prefix`, `suffix`) is not sent: every store derives it from the
+    /// body around the highlight, the same on both laptops, before and after an edit.
+    @Test func `a highlight's context is derived where it is placed, not sent`() throws {
+        let a = try temporaryStore(name: "a"), b = try temporaryStore(name: "b")
+        let id = try a.addArticle(try Self.corpusDraft()).id
+        let sent = try a.ownOpCount()
+        let h = try a.highlight(article: id, .quote("شارع الرشيد", occurrence: 1), note: "للمتابعة")
+        let op = try #require(try Self.ops(after: Int(sent), of: a).first)
+        guard case .assign(_, let writes) = op.body else {
+            Issue.record("expected an assign, got \(op.body)")
+            return
+        }
+        #expect(Set(writes.map(\.field)) == ["kind", "start", "end", "exact", "author", "created_at", "note"])
+        try Self.exchange(a, b)
+        func context(_ store: Store) throws -> (String?, String?, String) {
+            let article = try store.article(id)
+            let highlight = try #require(article.annotations.first { $0.id == h })
+            let scalars = Array(article.body.unicodeScalars)
+            let start = try #require(highlight.start), end = try #require(highlight.end)
+            let before = String(String.UnicodeScalarView(scalars[max(0, start - Anchor.contextLength)..<start]))
+            return (highlight.prefix, highlight.suffix, before)
+        }
+        let (prefixA, suffixA, expected) = try context(a)
+        #expect(prefixA == expected && !(suffixA ?? "").isEmpty)
+        #expect(try context(b).0 == prefixA && context(b).1 == suffixA)
+        // After a sentence typed just before it, both show the new context.
+        let body = try b.article(id).body
+        let at = try #require(body.range(of: "شارع الرشيد"))
+        try b.editArticle(id, [(ArticleFields.body, String(body[..<at.lowerBound]) + "في " + String(body[at.lowerBound...]))])
+        try Self.exchange(a, b)
+        let (moved, _, movedExpected) = try context(a)
+        #expect(moved == movedExpected && moved != prefixA && moved?.hasSuffix("في ") == true)
+        #expect(try context(b).0 == moved && a.canonicalDump() == b.canonicalDump())
+    }
+
     @Test func `two laptops correcting different paragraphs offline both keep their correction`() throws {
         let (a, b) = (try temporaryStore(name: "a"), try temporaryStore(name: "b"))
         let id = try a.addArticle(try Self.corpusDraft()).id

@@ -40,10 +40,11 @@ extension Store {
                 throw StoreError(
                     .invalidInput, "range \(range.start)..<\(range.end) is outside the article body (\(body.unicodeScalars.count) characters)")
             }
+            // No prefix or suffix: every store derives them from the body around the highlight's
+            // characters (Protocol.md, "Highlights"), so they would only be bytes on the wire.
             var writes = [
                 FieldWrite("kind", .string("highlight")), FieldWrite("start", .int(Int64(range.start))),
                 FieldWrite("end", .int(Int64(range.end))), FieldWrite("exact", .string(selector.exact)),
-                FieldWrite("prefix", .string(selector.prefix)), FieldWrite("suffix", .string(selector.suffix)),
                 FieldWrite("author", .string(author)), FieldWrite("created_at", .int(now)),
             ]
             if let written = try w.materializer.anchorToWrite(anchor, range.start..<range.end, exact: selector.exact, in: id) {

@@ -201,6 +201,9 @@ extension Store {
         else { throw notFound(fields, annotationID, article: id) }
         Materializer.setSelectors(&fields, range, in: body.string)
         fields[AnnotationFields.anchor] = try w.materializer.anchorToWrite(anchor, range, exact: fields.string(AnnotationFields.exact) ?? "", in: id)
+        // Its context is derived from the body wherever it is placed, as for a new highlight.
+        fields[AnnotationFields.prefix] = nil
+        fields[AnnotationFields.suffix] = nil
     }
 
     /// Where an imported highlight goes in `text` (``QuoteMatch``, or its offsets without a quote).
