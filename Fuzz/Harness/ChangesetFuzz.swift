@@ -7,9 +7,10 @@
 //   even: the rest is a changeset file, decoded as received (headers, limits, inflate, SHA-256);
 //   odd:  byte 1 gives an op count (1…8), the rest is a raw *payload* wrapped here into a valid
 //         frame (right lengths, zlib, SHA-256) so mutations reach the op parser instead of
-//         dying at the checksum; bit 1 of byte 0 picks the frame format (set: format 1, the
-//         wave-1 op bodies; clear: format 2, the op envelope).
-// Invariants (a violation is a crash): whatever decodes re-encodes and decodes to the same ops;
+//         dying at the checksum; bits 1–2 of byte 0 pick the frame format (0: format 3, the
+//         columns; 1: format 1, the wave-1 op bodies; 2 and 3: format 2, the op envelope).
+// Invariants (a violation is a crash): whatever decodes re-encodes in formats 2 and 3 and
+// decodes to the same ops;
 // a frame the push validation accepts also decodes with decodeAll to exactly that frame and
 // has no op past the clock bound and no stamp going back; refusals use only the documented codes.
 import Crypto
@@ -50,7 +51,8 @@ public func fuzzChangeset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes: [UInt8]
     if input[0] & 1 == 1 {
         guard size >= 2 else { return 0 }
-        bytes = wrap(count: Int(input[1] % 8) + 1, payload: Array(input[2...]), format: input[0] & 2 != 0 ? 1 : 2)
+        let format: UInt8 = [3, 1, 2, 2][Int(input[0] >> 1 & 3)]
+        bytes = wrap(count: Int(input[1] % 8) + 1, payload: Array(input[2...]), format: format)
     } else {
         bytes = Array(input[1...])
     }
@@ -58,11 +60,17 @@ public func fuzzChangeset(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let frames = try? Changeset.decodeAll(bytes, limits: limits) {
         precondition(!frames.isEmpty, "decodeAll returned no frame without an error")
         for frame in frames {
-            let again: [UInt8]
-            do { again = try Changeset.encode(frame.ops) } catch { preconditionFailure("decoded ops do not re-encode: \(error)") }
-            guard let back = try? Changeset.decode(again, limits: .default) else { preconditionFailure("re-encoded frame does not decode") }
-            precondition(back.ops == frame.ops, "round trip changed the ops")
-            precondition(back.replica == frame.replica)
+            for format in Changeset.writableFormats {
+                let again: [UInt8]
+                do { again = try Changeset.encode(frame.ops, format: format) } catch {
+                    preconditionFailure("decoded ops do not re-encode in format \(format): \(error)")
+                }
+                guard let back = try? Changeset.decode(again, limits: .default) else {
+                    preconditionFailure("re-encoded frame (format \(format)) does not decode")
+                }
+                precondition(back.ops == frame.ops, "round trip through format \(format) changed the ops")
+                precondition(back.replica == frame.replica)
+            }
         }
     }
 

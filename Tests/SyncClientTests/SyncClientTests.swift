@@ -171,4 +171,64 @@ import Testing
         try Remote.validate(url: "http://127.0.0.1:8080", insecure: false)
         try Remote.validate(url: "https://sync.example.org", insecure: false)
     }
+
+    /// A frame holds at most `maxFrameBytes` of op bodies, however many ops it may hold: a push
+    /// of captured articles stays inside the server's body limit. An op larger than that goes alone.
+    @Test func `a push cuts frames by bytes as well as by ops`() async throws {
+        let server = try await LiveServer()
+        let (tokenA, tokenB) = (try await server.enroll("A"), try await server.enroll("B"))
+        try await server.serve { port in
+            let transport = ScriptedTransport(port: port)
+            var a = try laptop("A", token: tokenA, transport: transport, opsPerChangeset: 100)
+            a.maxFrameBytes = 2_500
+            let paragraph = String(repeating: "قوات الاحتلال انسحبت من شارع الرشيد غربي القطاع. ", count: 10)
+            for i in 1...5 { try a.store.addArticle(ArticleDraft(url: "https://e.com/\(i)", title: "A\(i)", body: paragraph)) }
+            try a.store.addArticle(ArticleDraft(url: "https://e.com/big", title: "big", body: String(repeating: paragraph, count: 4)))
+            let pushed = try await a.push()
+            #expect(pushed.opsSent == 6 && pushed.changesets == 4, "\(pushed)")
+            #expect(pushed.acked == (try a.store.ownOpCount()))
+            let b = try laptop("B", token: tokenB, transport: transport)
+            _ = try await b.sync()
+            #expect(try a.store.canonicalDump() == b.store.canonicalDump())
+        }
+    }
+
+    /// A server of the previous release reads formats 1 and 2 and answers a format-3 push with
+    /// 422 unsupported_version: the client sends the same ops again in format 2, and they land
+    /// once, readable by everyone.
+    @Test func `a push to a server that reads no format 3 goes again in format 2`() async throws {
+        let server = try await LiveServer()
+        let (tokenA, tokenB) = (try await server.enroll("A"), try await server.enroll("B"))
+        try await server.serve { port in
+            let old = PreviousReleaseServer(ScriptedTransport(port: port))
+            let a = try laptop("A", token: tokenA, transport: old), b = try laptop("B", token: tokenB, transport: old)
+            for i in 1...7 { try a.store.addArticle(ArticleDraft(url: "https://e.com/\(i)", title: "A\(i)", body: "غزة \(i)")) }
+            let pushed = try await a.push()
+            #expect(pushed.opsSent == Int(try a.store.ownOpCount()) && pushed.changesets > 1, "\(pushed)")
+            // One refused format-3 frame, then format 2 for the rest of the push.
+            #expect(old.formats.first == 3 && old.formats.dropFirst().allSatisfy { $0 == 2 } && old.formats.count == pushed.changesets + 1)
+            _ = try await b.sync()
+            #expect(try a.store.canonicalDump() == b.store.canonicalDump())
+        }
+    }
+}
+
+/// What a server of the previous release does with a push: refuses format 3 as a version it does
+/// not read, passes anything else to the real server. Records the format of every push.
+final class PreviousReleaseServer: SyncTransport, @unchecked Sendable {
+    let inner: any SyncTransport
+    private let lock = NSLock()
+    private var pushed: [UInt8] = []
+
+    init(_ inner: any SyncTransport) { self.inner = inner }
+
+    var formats: [UInt8] { lock.withLock { pushed } }
+
+    func send(_ request: SyncRequest) async throws -> SyncResponse {
+        guard request.method == "POST", let body = request.body, body.count > 4 else { return try await inner.send(request) }
+        let format = body[4]
+        lock.withLock { pushed.append(format) }
+        if format == 3 { return errorResponse(422, "unsupported_version") }
+        return try await inner.send(request)
+    }
 }

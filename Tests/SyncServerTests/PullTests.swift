@@ -224,4 +224,32 @@ struct PullTests {
             #expect(current.status == .ok && current.header("ArticleSync-Next") == "2" && current.header("ArticleSync-More") == "false")
         }
     }
+
+    /// A laptop on the previous release reads format 2 only: it gets a format-3 frame re-encoded,
+    /// the same ops; its own format-2 push is stored as it came, and an overlap is trimmed in
+    /// format 2, so what it pulls back it can read.
+    @Test func `a laptop of the previous release gets format-3 frames re-encoded in format 2`() async throws {
+        let f = try await Fixture.make()
+        let previous = "application/vnd.articlesync.changeset; version=2, application/json"
+        try await f.app().test(.router) { client async throws in
+            let three = try frame(a, 1...3)
+            #expect(three[4] == 3)
+            #expect(try await client.push(three, token: f.writer.token).status == .ok)
+            let two = try Changeset.encode(ops(b, 1...2), format: 2)
+            #expect(try await client.push(two, token: f.writer2.token).status == .ok)
+            let overlap = try Changeset.encode(ops(b, 1...4), format: 2)
+            #expect(try await client.push(overlap, token: f.writer2.token).status == .ok)
+
+            let old = try await client.pull(since: "0", token: f.reader.token, accept: previous)
+            #expect(old.status == .ok && old.header("ArticleSync-More") == "false")
+            let frames = try Changeset.decodeAll(Array(old.body.readableBytesView))
+            #expect(frames.map(\.format) == [2, 2, 2])
+            #expect(frames.flatMap(\.ops) == ops(a, 1...3) + ops(b, 1...4))
+            // This version reads each frame as it was stored.
+            let current = try await client.pull(since: "0", token: f.reader.token)
+            let stored = try Changeset.decodeAll(Array(current.body.readableBytesView))
+            #expect(stored.map(\.format) == [3, 2, 2] && stored.flatMap(\.ops) == frames.flatMap(\.ops))
+        }
+        #expect(try await f.storedFrames().map(\.format) == [3, 2, 2])
+    }
 }

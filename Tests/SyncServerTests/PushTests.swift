@@ -74,7 +74,7 @@ struct PushTests {
         let f = try await Fixture.make()
         try await f.app().test(.router) { client async throws in
             // PullTests.formatOneFrame: the same replica's counters 1…2, in format 1; its op 1 was
-            // pushed before in format 2 (a replay must be of the same ops: equivocation otherwise).
+            // pushed before in format 3 (a replay must be of the same ops: equivocation otherwise).
             let first = try Changeset.decode(PullTests.formatOneFrame).ops[0]
             #expect(try await client.push(try Changeset.encode([first]), token: f.writer.token).status == .ok)
             let overlap = try await client.push(PullTests.formatOneFrame, token: f.writer.token)
@@ -84,7 +84,7 @@ struct PushTests {
             #expect(page.status == .ok && Array(page.body.readableBytesView) == PullTests.formatOneFrame)
         }
         let stored = try await f.storedFrames()
-        #expect(stored.map(\.format) == [2, 1])
+        #expect(stored.map(\.format) == [3, 1])
         #expect(try await f.state(replica) == (2, 2))
     }
 
@@ -309,7 +309,7 @@ struct PushRefusalTests {
         }
     }
 
-    @Test(arguments: [(4, 3), (6, 2), (6, 3), (7, 1)])
+    @Test(arguments: [(4, 4), (6, 2), (6, 3), (7, 1)])
     func `an unknown format version, a snapshot or an encrypted frame is 422 unsupported_version`(offset: Int, value: UInt8) async throws {
         try await expectRefused(.unprocessableContent, "unsupported_version") { client, f in
             var bytes = try frame(self.replica, 4...5)

@@ -5,18 +5,24 @@ import SyncWire
 
 extension SyncClient {
     /// Sends this replica's ops the server has not acknowledged, in frames of at most
-    /// `opsPerChangeset` ops. An ack is recorded only after the server's 2xx, so an interrupted
-    /// push is simply sent again (the server answers a replay with the same ack).
+    /// `opsPerChangeset` ops and `maxFrameBytes` of op bodies. An ack is recorded only after the
+    /// server's 2xx, so an interrupted push is simply sent again (the server answers a replay with
+    /// the same ack).
     public func push() async throws -> PushReport {
         var report = PushReport()
         var acked = try store.syncState().acked
         var rounds = 0
+        // Format 3 unless the server says it reads no newer than 2 (a server of the previous
+        // version answers 422 unsupported_version): then the same ops go again in format 2.
+        var format = Changeset.formatMajor
         while shouldStop?() != true {
-            let ops = try store.ops(since: VersionVector([store.replica: acked]), replica: store.replica, limit: opsPerChangeset)
+            let ops = Self.frameCut(
+                try store.ops(since: VersionVector([store.replica: acked]), replica: store.replica, limit: opsPerChangeset),
+                maxBytes: maxFrameBytes)
             guard let last = ops.last else { break }
             rounds += 1
             guard rounds < 100_000 else { throw SyncClientError(.protocolError, "push is not making progress") }
-            let frame = try Changeset.encode(ops)
+            let frame = try Changeset.encode(ops, format: format)
             Failpoint.hit("client.push.after-build")
             let response = try await exchange(
                 SyncRequest(
@@ -48,6 +54,8 @@ extension SyncClient {
                 report.changesets += 1
                 report.bytesSent += frame.count
                 progress?("push", Int(acked), Int(try store.ownOpCount()))
+            case 422 where format > 2 && errorBody(response)?.code == .unsupportedVersion:
+                format = 2
             case 409 where errorBody(response)?.code == .gap:
                 // The server holds fewer of our ops than we recorded (restored without a new
                 // epoch): start again from what it has.
@@ -64,4 +72,14 @@ extension SyncClient {
     }
 
     struct PushAck: Decodable { let replica: String; let acked: UInt64 }
+
+    /// The longest prefix of `ops` whose op bodies add up to at most `maxBytes`; at least one op.
+    static func frameCut(_ ops: [Op], maxBytes: Int) -> [Op] {
+        var total = 0
+        for (i, op) in ops.enumerated() {
+            total += op.encodedBody?.count ?? OpCodec.encodeBody(op).count
+            if total > maxBytes { return Array(ops[..<max(1, i)]) }
+        }
+        return ops
+    }
 }

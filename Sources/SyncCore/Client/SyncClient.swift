@@ -61,7 +61,12 @@ public struct SyncClient: Sendable {
     let token: String
     let transport: any SyncTransport
     public var retry: RetryPolicy
+    /// At most this many ops per pushed frame: the more ops a frame's columns hold, the better
+    /// zlib compresses them (format 3)…
     public var opsPerChangeset: Int
+    /// …and at most this many bytes of op bodies (at least one op), so that a push of captured
+    /// articles stays well inside the server's body limit (32 MiB by default).
+    public var maxFrameBytes: Int
     public var pageLimit: Int
     /// Called with (phase, done, total) as work progresses.
     public var progress: (@Sendable (String, Int, Int) -> Void)?
@@ -72,7 +77,7 @@ public struct SyncClient: Sendable {
 
     public init(
         store: Store, transport: (any SyncTransport)? = nil, retry: RetryPolicy = RetryPolicy(),
-        opsPerChangeset: Int = 5_000, pageLimit: Int = 100
+        opsPerChangeset: Int = 20_000, maxFrameBytes: Int = 8 << 20, pageLimit: Int = 100
     ) throws {
         guard let remote = try store.remote() else {
             throw SyncClientError(.config, "no remote configured: run `synccli remote set URL --library L --token T`")
@@ -84,6 +89,7 @@ public struct SyncClient: Sendable {
         self.transport = transport ?? HTTPTransport(baseURL: remote.url)
         self.retry = retry
         self.opsPerChangeset = opsPerChangeset
+        self.maxFrameBytes = maxFrameBytes
         self.pageLimit = pageLimit
     }
 

@@ -7,13 +7,13 @@ extension Store {
     /// replica, each a contiguous counter range of at most `maxOpsPerFrame` ops), concatenated:
     /// the content of a changeset file.
     public func exportChangesets(
-        since: VersionVector = VersionVector(), maxOpsPerFrame: Int = 20_000
+        since: VersionVector = VersionVector(), maxOpsPerFrame: Int = 20_000, format: UInt8 = Changeset.formatMajor
     ) throws -> (bytes: [UInt8], frames: Int, ops: Int) {
         let ops = try self.ops(since: since)
         var bytes: [UInt8] = []
         var frames = 0
         for run in Self.contiguousRuns(ops, maxLength: maxOpsPerFrame) {
-            bytes += try Changeset.encode(run)
+            bytes += try Changeset.encode(run, format: format)
             frames += 1
         }
         return (bytes, frames, ops.count)

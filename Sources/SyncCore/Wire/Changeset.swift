@@ -4,12 +4,12 @@ public import SyncModel
 /// One changeset frame: ops of ONE origin replica with contiguous counters `first…last`,
 /// in a checksummed, zlib-compressed envelope. A changeset file is one or more frames back to
 /// back (a pull page may carry frames of several replicas). Protocol.md, "Changeset format",
-/// is the normative description; in short (fixed integers big-endian), format 2:
+/// is the normative description; in short (fixed integers big-endian), formats 3 and 2:
 ///
 /// ```text
 /// off size field
 ///   0   4  magic "ASCS"
-///   4   1  format major (2; 1 is still read)      5  1  format minor (0; any minor is accepted)
+///   4   1  format major (3; 2 and 1 are still read) 5  1  format minor (0; any minor is accepted)
 ///   6   1  frame type (1 ops; 2 snapshot, 3 encrypted ops: reserved, refused by this version)
 ///   7   1  key generation (0 = cleartext; anything else is refused by this version)
 ///   8  16  origin replica id
@@ -20,7 +20,8 @@ public import SyncModel
 ///  48  32  SHA-256 over header bytes 0..<48 followed by the uncompressed payload
 ///  80   4  compressed body length
 ///  84   …  body: one zlib stream of the payload
-/// payload = u64 base HLC, then per op: zigzag varint (hlc - previous hlc) · OpCodec body
+/// payload, format 3 = the ops as columns (``OpColumns``)
+/// payload, format 2 = u64 base HLC, then per op: zigzag varint (hlc - previous hlc) · OpCodec body
 /// ```
 ///
 /// Format 1 (wave 1) has no type or key-generation byte: its header is 82 bytes, the replica at
@@ -43,17 +44,20 @@ public struct Changeset: Hashable, Sendable {
     public var lastCounter: UInt64 { ops.last!.id.counter }
 
     public static let magic: [UInt8] = Array("ASCS".utf8)
-    /// What this version writes.
-    public static let formatMajor: UInt8 = 2
+    /// What this version writes (and format 2, for a server or laptop of the previous release).
+    public static let formatMajor: UInt8 = 3
     public static let formatMinor: UInt8 = 0
     /// The majors this version reads.
-    public static let readableFormats: ClosedRange<UInt8> = 1...2
+    public static let readableFormats: ClosedRange<UInt8> = 1...3
+    /// The majors this version writes: 3, and 2 for servers and laptops of the previous version.
+    public static let writableFormats: ClosedRange<UInt8> = 2...3
     public static let headerSize = 84
     /// Smallest possible encoded op in format 1: HLC delta, flags, kind and length, one byte each.
-    /// Format 2 adds the envelope's entity kind and two empty strings: three more bytes.
+    /// Format 2 adds the envelope's entity kind and two empty strings: three more bytes. A
+    /// format-3 op takes at least as many, spread over its columns.
     static let minOpSize = 4
 
-    /// What a frame carries (header byte 6, format 2).
+    /// What a frame carries (header byte 6, formats 2 and 3).
     public enum FrameType: UInt8, Sendable, CaseIterable {
         /// Ops of one replica: the only type this version reads.
         case ops = 1
@@ -73,8 +77,12 @@ public struct Changeset: Hashable, Sendable {
 
     static func headerSize(major: UInt8) -> Int { major == 1 ? 82 : 84 }
 
-    /// Encodes `ops` (one replica, contiguous ascending counters starting at >= 1) as one frame.
-    public static func encode(_ ops: [Op], level: Int32 = 6) throws(ChangesetError) -> [UInt8] {
+    /// Encodes `ops` (one replica, contiguous ascending counters starting at >= 1) as one frame
+    /// in `format` (3, the columns; or 2, op bodies one after the other).
+    public static func encode(_ ops: [Op], format: UInt8 = formatMajor, level: Int32 = 6) throws(ChangesetError) -> [UInt8] {
+        guard writableFormats.contains(format) else {
+            throw ChangesetError(.unsupportedVersion, "this build writes changeset formats 2 and 3, not \(format)")
+        }
         guard let first = ops.first else { throw ChangesetError(.empty, "cannot encode a changeset with no ops") }
         guard first.id.counter >= 1 else { throw ChangesetError(.counterMismatch, "op counters start at 1, got 0") }
         for (i, op) in ops.enumerated() {
@@ -89,31 +97,45 @@ public struct Changeset: Hashable, Sendable {
                     "op \(i + 1) has counter \(op.id.counter), expected \(first.id.counter) + \(i)")
             }
         }
+        let payload = format == 3 ? OpColumns.encode(ops) : rowPayload(ops)
+        let body = Zlib.deflate(payload, level: level)
+        guard ops.count <= UInt32.max, payload.count <= UInt32.max, body.count <= UInt32.max else {
+            throw ChangesetError(
+                .tooLarge,
+                "\(ops.count) ops, \(payload.count) payload bytes do not fit one frame; split them")
+        }
+        var w = ByteWriter(capacity: headerSize + body.count)
+        w.raw(magic); w.u8(format); w.u8(formatMinor)
+        w.u8(FrameType.ops.rawValue); w.u8(0)  // cleartext
+        w.raw(first.id.replica.bytes)
+        w.fixed(first.id.counter); w.fixed(ops.last!.id.counter); w.fixed(UInt32(ops.count))
+        w.fixed(UInt32(payload.count))
+        w.raw(digest(w.bytes[...], payload))
+        w.fixed(UInt32(body.count))
+        w.raw(body)
+        return w.bytes
+    }
+
+    /// The format-2 payload: the base HLC, then per op its HLC delta and its op-log body.
+    static func rowPayload(_ ops: [Op]) -> [UInt8] {
         var p = ByteWriter(capacity: ops.count * 48)
-        p.fixed(first.hlc.raw)
-        var previous = first.hlc.raw
+        p.fixed(ops[0].hlc.raw)
+        var previous = ops[0].hlc.raw
         for op in ops {
             // Wrapping difference: any UInt64 pair round-trips through the Int64 bit pattern.
             p.zigzag(Int64(bitPattern: op.hlc.raw &- previous))
             previous = op.hlc.raw
             OpCodec.encodeBody(op, into: &p)
         }
-        let body = Zlib.deflate(p.bytes, level: level)
-        guard ops.count <= UInt32.max, p.bytes.count <= UInt32.max, body.count <= UInt32.max else {
-            throw ChangesetError(
-                .tooLarge,
-                "\(ops.count) ops, \(p.bytes.count) payload bytes do not fit one frame; split them")
-        }
-        var w = ByteWriter(capacity: headerSize + body.count)
-        w.raw(magic); w.u8(formatMajor); w.u8(formatMinor)
-        w.u8(FrameType.ops.rawValue); w.u8(0)  // cleartext
-        w.raw(first.id.replica.bytes)
-        w.fixed(first.id.counter); w.fixed(ops.last!.id.counter); w.fixed(UInt32(ops.count))
-        w.fixed(UInt32(p.bytes.count))
-        w.raw(digest(w.bytes[...], p.bytes))
-        w.fixed(UInt32(body.count))
-        w.raw(body)
-        return w.bytes
+        return p.bytes
+    }
+
+    /// The same ops in another format (a frame for a reader of the previous version); a frame
+    /// already in `format` is returned as it is.
+    public static func transcode(_ frame: [UInt8], to format: UInt8, limits: ChangesetLimits = .default) throws(ChangesetError) -> [UInt8] {
+        let header = try inspectHeader(frame)
+        if header.formatMajor == format { return frame }
+        return try encode(try decode(frame, limits: limits).ops, format: format)
     }
 
     /// Decodes exactly one frame; anything before or after it is an error. Nothing is returned
@@ -165,7 +187,8 @@ public struct Changeset: Hashable, Sendable {
                 .unsupportedVersion,
                 """
                 unsupported changeset format version \(bytes[start + 4]).\(bytes[start + 5]); this build reads \
-                \(readableFormats.map(String.init).joined(separator: " and ")) (a newer synccli wrote it: upgrade)
+                \(readableFormats.dropLast().map(String.init).joined(separator: ", ")) and \(readableFormats.upperBound) \
+                (a newer synccli wrote it: upgrade)
                 """)
         }
         let major = available >= 5 ? bytes[start + 4] : formatMajor
@@ -265,6 +288,16 @@ public struct Changeset: Hashable, Sendable {
             throw ChangesetError(
                 .checksumMismatch,
                 "SHA-256 mismatch: header says \(h.sha256.hexString), header+payload hash to \(actual.hexString)")
+        }
+        if h.formatMajor == 3 {
+            do throws(DecodeError) {
+                let ops = try OpColumns.decode(
+                    payload, replica: h.replica, firstCounter: h.firstCounter, count: count,
+                    maxPlainBytes: limits.maxUncompressedBytes)
+                return Changeset(replica: h.replica, ops: ops, format: 3)
+            } catch {
+                throw ChangesetError(.malformedOps, "\(error.reason) (columns of the inflated payload)")
+            }
         }
         var r = ByteReader(payload)
         var ops: [Op] = []

@@ -18,8 +18,9 @@ public enum SyncAPI {
     /// `Content-Type` of a push body and of a pull page: changeset frames back to back.
     public static let mediaType = "application/vnd.articlesync.changeset"
 
-    /// What a client of this version sends as `Accept`: it reads frames up to format 2. A client
-    /// that names no `version` (wave 1) reads format 1 only.
+    /// What a client of this version sends as `Accept`: it reads frames up to format 3 (the
+    /// previous release sent `version=2`). A client that names no `version` (wave 1) reads format
+    /// 1 only.
     public static let accept = "\(mediaType); version=\(Changeset.formatMajor), application/json"
 
     /// The highest frame format an `Accept` header says the client reads (1 when it says none).

@@ -49,7 +49,6 @@ extension OpCodec {
 
     static func decodeText(kind: UInt8, _ p: inout ByteReader) throws(DecodeError) -> (String, TextEdit) {
         let field = try p.string()
-        guard !field.isEmpty else { throw DecodeError("text op without a field name at byte \(p.offset)") }
         if kind == textInsertKind {
             let flags = try p.u8()
             guard flags & ~(textHasLeft | textHasRight | textLeftSameReplica | textRightSameReplica) == 0 else {
@@ -67,26 +66,39 @@ extension OpCodec {
             let left = try origin(textHasLeft, textLeftSameReplica)
             let right = try origin(textHasRight, textRightSameReplica)
             let text = Array(try p.string().unicodeScalars)
-            guard !text.isEmpty else { throw DecodeError("text insert of no characters at byte \(p.offset)") }
-            guard UInt64(seq) + UInt64(text.count) <= UInt64(UInt32.max) else {
-                throw DecodeError("text insert runs past the last character seq at byte \(p.offset)")
-            }
-            return (field, .insert(TextInsert(id: CharID(replica: replica, seq: seq), left: left, right: right, text: text)))
+            let insert = TextInsert(id: CharID(replica: replica, seq: seq), left: left, right: right, text: text)
+            do throws(DecodeError) { try check(field: field, insert) } catch { throw DecodeError("\(error.reason) at byte \(p.offset)") }
+            return (field, .insert(insert))
         }
         let n = try p.length(limit: p.remaining / 18)
-        guard n > 0 else { throw DecodeError("text delete of no ranges at byte \(p.offset)") }
         var ranges: [CharRange] = []
         ranges.reserveCapacity(n)
         for _ in 0..<n {
             let replica = try decodeReplica(&p)
-            let seq = try decodeSeq(&p)
-            let count = try decodeSeq(&p)
-            guard count > 0, UInt64(seq) + UInt64(count) <= UInt64(UInt32.max) else {
-                throw DecodeError("text delete range of \(count) from seq \(seq) at byte \(p.offset)")
-            }
-            ranges.append(CharRange(replica: replica, seq: seq, count: count))
+            ranges.append(CharRange(replica: replica, seq: try decodeSeq(&p), count: try decodeSeq(&p)))
         }
-        return (field, .delete(TextDelete(ranges: ranges)))
+        let delete = TextDelete(ranges: ranges)
+        do throws(DecodeError) { try check(field: field, delete) } catch { throw DecodeError("\(error.reason) at byte \(p.offset)") }
+        return (field, .delete(delete))
+    }
+
+    /// What every decoded text insert must satisfy, whatever the format: some characters, whose
+    /// seqs stay below 2^32.
+    static func check(field: String, _ insert: TextInsert) throws(DecodeError) {
+        guard !field.isEmpty else { throw DecodeError("text op without a field name") }
+        guard !insert.text.isEmpty else { throw DecodeError("text insert of no characters") }
+        guard UInt64(insert.id.seq) + UInt64(insert.text.count) <= UInt64(UInt32.max) else {
+            throw DecodeError("text insert runs past the last character seq")
+        }
+    }
+
+    /// A decoded text delete: at least one range, each of at least one character below 2^32.
+    static func check(field: String, _ delete: TextDelete) throws(DecodeError) {
+        guard !field.isEmpty else { throw DecodeError("text op without a field name") }
+        guard !delete.ranges.isEmpty else { throw DecodeError("text delete of no ranges") }
+        for range in delete.ranges where range.count == 0 || UInt64(range.seq) + UInt64(range.count) > UInt64(UInt32.max) {
+            throw DecodeError("text delete range of \(range.count) from seq \(range.seq)")
+        }
     }
 
     static func decodeSeq(_ p: inout ByteReader) throws(DecodeError) -> UInt32 {

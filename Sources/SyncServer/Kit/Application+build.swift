@@ -48,8 +48,11 @@ public func buildRouter(_ config: ServerConfig, store: any ServerStore, metrics:
     router.get(RouterPath(SyncAPI.Path.ready), use: health.readyz)
     router.get(RouterPath(SyncAPI.Path.metrics), use: health.metricsText)
 
-    let push = PushRoute(store: store, config: config, metrics: metrics, pushSlots: AsyncSemaphore(config.maxConcurrentPushes))
-    let pull = PullRoute(store: store, config: config, metrics: metrics)
+    // Decoding a frame may inflate up to the payload limit: pushes and the re-encoding of frames
+    // for previous-release clients share one bound on how many run at once.
+    let decodeSlots = AsyncSemaphore(config.maxConcurrentPushes)
+    let push = PushRoute(store: store, config: config, metrics: metrics, pushSlots: decodeSlots)
+    let pull = PullRoute(store: store, config: config, metrics: metrics, decodeSlots: decodeSlots)
     let library = LibraryRoute(store: store)
     router.group(RouterPath(SyncAPI.Path.libraryPattern))
         .add(middleware: AuthMiddleware(store: store, limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst)))

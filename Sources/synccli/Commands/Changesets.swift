@@ -14,7 +14,8 @@ struct ChangesetCommand: AsyncParsableCommand {
             On laptop A:  synccli changeset export --since b.vv -o a-to-b.ascs
             On laptop B:  synccli changeset apply a-to-b.ascs
             Without --since, export writes everything. Applying the same file twice, or files in \
-            any order, is harmless. The format is described in Protocol.md.
+            any order, is harmless. For a laptop on the previous release, export with --format 2. \
+            The format is described in Protocol.md.
             """,
         subcommands: [ExportChanges.self, Apply.self, Inspect.self, VV.self])
 
@@ -25,12 +26,23 @@ struct ChangesetCommand: AsyncParsableCommand {
         @Option(help: "The other store's version vector: a file written by `changeset vv`, or the text itself (replica:counter,…).")
         var since: String?
         @Option(name: [.customShort("o"), .customLong("output")], help: "The changeset file to write.") var file: String
+        @Option(
+            help: ArgumentHelp(
+                "The frame format: 3 (this version), or 2 for a laptop on the previous release, which reads no newer.",
+                valueName: "2|3"))
+        var format: UInt8 = Changeset.formatMajor
+
+        func validate() throws {
+            guard Changeset.writableFormats.contains(format) else {
+                throw ValidationError("--format must be 2 or 3 (got \(format))")
+            }
+        }
 
         func run() async throws {
             try await guarded {
                 let s = try store.open()
                 let vv = try since.map(parseVersionVector) ?? VersionVector()
-                let (bytes, frames, ops) = try s.exportChangesets(since: vv)
+                let (bytes, frames, ops) = try s.exportChangesets(since: vv, format: format)
                 let temporary = file + ".partial"
                 guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
                     throw CLIFailure(Exit.cantCreate, "cannot write \(file)")

@@ -19,6 +19,8 @@ struct PullRoute {
     let store: any ServerStore
     let config: ServerConfig
     let metrics: ServerMetrics
+    /// Shared with pushes: re-encoding a frame decodes it in full.
+    let decodeSlots: AsyncSemaphore
 
     func handle(_ request: Request, context: SyncRequestContext) async throws -> Response {
         guard let library = context.parameters.get("library") else {
@@ -36,11 +38,12 @@ struct PullRoute {
                 head: page.head)
         }
         // A client gets the readable prefix of the page: frames up to the first one in a format it
-        // cannot read. Only when that is the very first frame is the answer 406.
+        // cannot read. Only when that is the very first frame is the answer 406. A laptop of the
+        // previous version (format 2) gets format-3 frames re-encoded, the same ops.
         let readable = SyncAPI.readableFormat(accept: request.headers[.accept])
         var frames = page.frames[...]
         var next = page.next ?? since
-        if let cut = frames.firstIndex(where: { $0.format > readable }) {
+        if let cut = frames.firstIndex(where: { Self.served($0.format, to: readable) == nil }) {
             guard cut > frames.startIndex else {
                 let newer = frames[cut]
                 throw APIError(
@@ -64,10 +67,31 @@ struct PullRoute {
         }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(page.byteCount)
-        for frame in frames { buffer.writeBytes(frame.bytes) }
+        for frame in frames {
+            guard let format = Self.served(frame.format, to: readable), format != frame.format else {
+                buffer.writeBytes(frame.bytes)
+                continue
+            }
+            await decodeSlots.acquire()
+            let bytes = Result { try Changeset.transcode(frame.bytes, to: format, limits: config.changesetLimits) }
+            await decodeSlots.release()
+            do {
+                buffer.writeBytes(try bytes.get())
+            } catch {
+                throw APIError(.internalError, "the frame at seq \(frame.seq) could not be re-encoded in format \(format): \(error)")
+            }
+        }
         metrics.bytesOut.increment(by: Int64(buffer.readableBytes))
         headers[.contentType] = PushRoute.mediaType
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// The format a frame stored in `format` goes out in to a client that reads up to `readable`:
+    /// as stored, or a format-3 frame re-encoded in format 2 for the previous release; nil when
+    /// the client cannot read it at all (a wave-1 client and a newer frame).
+    static func served(_ format: UInt8, to readable: UInt8) -> UInt8? {
+        if format <= readable { return format }
+        return readable == 2 && format == 3 ? 2 : nil
     }
 
     /// A cursor is a decimal seq ≥ 0 (at most 18 digits); an absent `since` means 0.

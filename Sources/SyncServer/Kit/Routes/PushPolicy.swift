@@ -71,13 +71,14 @@ public enum PushPolicy {
                     bytes: request.frame, first: state.acked + 1, last: last, opCount: fresh.count,
                     format: 1), bindReplica: bind)
         }
-        // Otherwise store only the ops the server lacks.
+        // Otherwise store only the ops the server lacks, in the format they came in (a laptop of
+        // the previous version reads format 2 only).
         do {
-            let bytes = try Changeset.encode(fresh)
+            let bytes = try Changeset.encode(fresh, format: request.format)
             return .append(
                 StoredFrame(
                     bytes: bytes, first: state.acked + 1, last: last, opCount: fresh.count,
-                    format: Changeset.formatMajor), bindReplica: bind)
+                    format: request.format), bindReplica: bind)
         } catch {
             return .refuse(.malformed("the ops after \(state.acked) cannot be stored: \(error.reason)"))
         }
