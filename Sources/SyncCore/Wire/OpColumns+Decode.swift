@@ -123,18 +123,21 @@ extension OpColumns {
             return Int(n)
         }
 
-        mutating func replica() throws(DecodeError) -> ReplicaID {
+        mutating func replica() throws(DecodeError) -> ReplicaID { try replicaEntry().0 }
+
+        /// A replica reference: the replica and its entry.
+        mutating func replicaEntry() throws(DecodeError) -> (ReplicaID, Int) {
             let r = try ref()
             try charge(16)
             if r > 0 {
                 guard r <= replicas.count else { throw DecodeError("replica reference \(r) names no replica (\(replicas.count) so far)") }
-                return replicas[r - 1]
+                return (replicas[r - 1], r - 1)
             }
             let replica = ReplicaID(bytes: Array(try readers[Column.replicas.rawValue].raw(16)))!
             guard replicaIndex[replica] == nil else { throw DecodeError("replica \(replica) is defined twice") }
             replicaIndex[replica] = replicas.count
             replicas.append(replica)
-            return replica
+            return (replica, replicas.count - 1)
         }
 
         mutating func tabled(table t: Int, _ column: Column, _ what: String) throws(DecodeError) -> (String, Int) {
@@ -157,6 +160,29 @@ extension OpColumns {
         mutating func name() throws(DecodeError) -> (String, Int) { try tabled(table: 1, .names, "name") }
 
         mutating func text(name: Int, role: Role) throws(DecodeError) -> String {
+            let slice = try textBytes(name: name, role: role)
+            guard let s = String(validating: slice, as: UTF8.self) else { throw DecodeError("invalid UTF-8 in a string") }
+            return s
+        }
+
+        /// A text insert's characters, validated and decoded in one pass without a `String`.
+        mutating func scalars(name: Int, role: Role) throws(DecodeError) -> [Unicode.Scalar] {
+            let slice = try textBytes(name: name, role: role)
+            var scalars: [Unicode.Scalar] = []
+            scalars.reserveCapacity(slice.count)
+            var bytes = slice.makeIterator()
+            var utf8 = UTF8()
+            while true {
+                switch utf8.decode(&bytes) {
+                case .scalarValue(let scalar): scalars.append(scalar)
+                case .emptyInput: return scalars
+                case .error: throw DecodeError("invalid UTF-8 in a string")
+                }
+            }
+        }
+
+        /// The bytes of the next string of text column (name, role).
+        mutating func textBytes(name: Int, role: Role) throws(DecodeError) -> ArraySlice<UInt8> {
             let key = TextKey(name: name, role: role)
             let i: Int
             if let known = textIndex[key] {
@@ -168,9 +194,7 @@ extension OpColumns {
                 textColumns += 1
             }
             let n = try length(within: i)
-            let slice = try readers[i].raw(n)
-            guard let s = String(validating: slice, as: UTF8.self) else { throw DecodeError("invalid UTF-8 in a string") }
-            return s
+            return try readers[i].raw(n)
         }
 
         mutating func ids() throws(DecodeError) -> [OpID] {
@@ -250,8 +274,8 @@ extension OpColumns {
                 guard flags & ~(OpCodec.textHasLeft | OpCodec.textHasRight) == 0 else {
                     throw DecodeError("unknown text insert flags \(flags)")
                 }
-                let replica = try replica()
-                let key = RunKey(entity: entityEntry, name: index, replica: replica)
+                let (replica, replicaEntry) = try replicaEntry()
+                let key = RunKey(entity: entityEntry, name: index, replica: replicaEntry)
                 let id = CharID(replica: replica, seq: try seq(after: nextSeq[key] ?? 0, "seq"))
                 func origin(_ present: UInt8, after base: Int64) throws(DecodeError) -> CharID? {
                     guard flags & present != 0 else { return nil }
@@ -260,7 +284,7 @@ extension OpColumns {
                 }
                 let left = try origin(OpCodec.textHasLeft, after: Int64(id.seq))
                 let right = try origin(OpCodec.textHasRight, after: left.map { Int64($0.seq) + 1 } ?? Int64(id.seq))
-                let text = Array(try text(name: index, role: .text).unicodeScalars)
+                let text = try scalars(name: index, role: .text)
                 let insert = TextInsert(id: id, left: left, right: right, text: text)
                 try OpCodec.check(field: field, insert)
                 nextSeq[key] = Int64(id.seq) + Int64(text.count)

@@ -36,13 +36,13 @@ public enum OpColumns {
         let role: Role
     }
 
-    /// The characters one replica typed into one text (entity entry, name entry): a text insert's
-    /// seq is written relative to where the previous insert of the same run key in the frame
-    /// ended, which is 0 for a replica typing on.
+    /// The characters one replica typed into one text (entries of the entity, name and replica
+    /// tables): a text insert's seq is written relative to where the previous insert of the same
+    /// run key in the frame ended, which is 0 for a replica typing on.
     struct RunKey: Hashable {
         let entity: Int
         let name: Int
-        let replica: ReplicaID
+        let replica: Int
     }
 
     // MARK: encoding
@@ -73,6 +73,8 @@ public enum OpColumns {
         var tables: [[String: Int]] = [["": 0], [:]]
         var textIndex: [TextKey: Int] = [:]
         var nextSeq: [RunKey: Int64] = [:]
+        var lastReplica: (ReplicaID, Int)?
+        var lastEntry: [(String, Int)?] = [nil, nil]
         /// The entity-table entry of the op being written.
         var entityEntry = 0
 
@@ -84,23 +86,45 @@ public enum OpColumns {
         mutating func length(_ n: Int) { columns[Column.lengths.rawValue].varint(UInt64(n)) }
         mutating func ref(_ r: Int) { columns[Column.refs.rawValue].varint(UInt64(r)) }
 
-        mutating func replica(_ replica: ReplicaID) {
-            if let i = replicaIndex[replica] { return ref(i + 1) }
-            ref(0)
-            replicaIndex[replica] = replicaIndex.count
-            columns[Column.replicas.rawValue].raw(replica.bytes)
+        /// Writes a reference to `replica`; returns its entry.
+        @discardableResult
+        mutating func replica(_ replica: ReplicaID) -> Int {
+            // Most references repeat the one before: compare 16 bytes instead of hashing them.
+            if let (last, i) = lastReplica, last == replica {
+                ref(i + 1)
+                return i
+            }
+            let i: Int
+            if let known = replicaIndex[replica] {
+                i = known
+                ref(i + 1)
+            } else {
+                i = replicaIndex.count
+                ref(0)
+                replicaIndex[replica] = i
+                columns[Column.replicas.rawValue].raw(replica.bytes)
+            }
+            lastReplica = (replica, i)
+            return i
         }
 
         /// 0 = the next new entry of the table's column; r ≥ 1 = entry r − 1.
         mutating func tabled(_ s: String, table t: Int, _ column: Column) -> Int {
-            if let i = tables[t][s] {
+            if let (last, i) = lastEntry[t], last == s {
                 ref(i + 1)
                 return i
             }
-            ref(0)
-            let i = tables[t].count
-            tables[t][s] = i
-            columns[column.rawValue].string(s)
+            let i: Int
+            if let known = tables[t][s] {
+                i = known
+                ref(i + 1)
+            } else {
+                i = tables[t].count
+                ref(0)
+                tables[t][s] = i
+                columns[column.rawValue].string(s)
+            }
+            lastEntry[t] = (s, i)
             return i
         }
 
@@ -171,9 +195,9 @@ public enum OpColumns {
                 u8(.kinds, OpCodec.textInsertKind)
                 let name = name(field)
                 u8(.kinds, (insert.left == nil ? 0 : OpCodec.textHasLeft) | (insert.right == nil ? 0 : OpCodec.textHasRight))
-                replica(insert.id.replica)
+                let replicaEntry = replica(insert.id.replica)
                 let seq = Int64(insert.id.seq)
-                let key = RunKey(entity: entityEntry, name: name, replica: insert.id.replica)
+                let key = RunKey(entity: entityEntry, name: name, replica: replicaEntry)
                 signed(seq - (nextSeq[key] ?? 0))
                 nextSeq[key] = seq + Int64(insert.text.count)
                 if let left = insert.left {
